@@ -1,0 +1,115 @@
+/*
+ * traces/cursor.c - per-vCPU queues over one front-to-back read of a trace.
+ */
+#include "cursor.h"
+
+struct s2_queue {
+	struct s2_record *buf;
+	uint32_t head, len, cap;	/* ring buffer */
+};
+
+struct s2_cursor {
+	struct s2_source *src;
+	struct s2_queue *q;
+	uint32_t nr_vcpus;
+	bool parked;		/* a VMM record is pending */
+	bool eof;
+	struct s2_record vmm;
+	uint64_t nr_parked;
+};
+
+struct s2_cursor *s2_cursor_new(struct s2_source *src)
+{
+	struct s2_cursor *c = g_new0(struct s2_cursor, 1);
+
+	c->src = src;
+	c->nr_vcpus = src->hdr.nr_vcpus;
+	c->q = g_new0(struct s2_queue, c->nr_vcpus);
+	return c;
+}
+
+void s2_cursor_free(struct s2_cursor *c)
+{
+	if (!c)
+		return;
+	for (uint32_t i = 0; i < c->nr_vcpus; i++)
+		g_free(c->q[i].buf);
+	g_free(c->q);
+	g_free(c);
+}
+
+static void queue_push(struct s2_queue *q, const struct s2_record *r)
+{
+	if (q->len == q->cap) {
+		uint32_t ncap = q->cap ? q->cap * 2 : 16;
+		struct s2_record *nb = g_new(struct s2_record, ncap);
+
+		for (uint32_t i = 0; i < q->len; i++)
+			nb[i] = q->buf[(q->head + i) % q->cap];
+		g_free(q->buf);
+		q->buf = nb;
+		q->cap = ncap;
+		q->head = 0;
+	}
+	q->buf[(q->head + q->len) % q->cap] = *r;
+	q->len++;
+}
+
+static void queue_pop(struct s2_queue *q, struct s2_record *out)
+{
+	*out = q->buf[q->head];
+	q->head = (q->head + 1) % q->cap;
+	q->len--;
+}
+
+/* Read ahead until vCPU @vcpu has a record, a VMM record parks us, or EOF. */
+static bool fill(struct s2_cursor *c, uint32_t vcpu, GError **err)
+{
+	struct s2_record r;
+
+	while (!c->q[vcpu].len && !c->parked && !c->eof) {
+		int ret = s2_source_next(c->src, &r, err);
+
+		if (ret < 0)
+			return false;
+		if (ret == 0) {
+			c->eof = true;
+			break;
+		}
+		if (r.vcpu == S2_VCPU_VMM) {
+			c->vmm = r;
+			c->parked = true;
+			break;
+		}
+		queue_push(&c->q[r.vcpu], &r);
+		c->nr_parked++;
+	}
+	return true;
+}
+
+enum s2_cursor_status s2_cursor_next(struct s2_cursor *c, uint32_t vcpu,
+				     struct s2_record *out, GError **err)
+{
+	if (!fill(c, vcpu, err))
+		return S2_CUR_ERROR;
+	if (c->q[vcpu].len) {
+		queue_pop(&c->q[vcpu], out);
+		c->nr_parked--;
+		return S2_CUR_RECORD;
+	}
+	return c->parked ? S2_CUR_BARRIER : S2_CUR_END;
+}
+
+bool s2_cursor_take_vmm(struct s2_cursor *c, struct s2_record *out)
+{
+	if (!c->parked)
+		return false;
+	*out = c->vmm;
+	c->parked = false;
+	return true;
+}
+
+uint64_t s2_cursor_parked(const struct s2_cursor *c)
+{
+	return c->nr_parked;
+}

@@ -1,0 +1,510 @@
+/*
+ * traces/text.c - the text trace format (traces/FORMAT.md): a streaming
+ * reader that never holds more than one line, and an atomic writer.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "source.h"
+
+#define TEXT_MAGIC	"s2sim-trace"
+#define MAX_LINE	4096
+#define MAX_FIELDS	16
+
+struct text_source {
+	struct s2_source base;
+	FILE *f;
+	uint64_t lineno;
+	char line[MAX_LINE + 2];
+};
+
+static bool parse_err(struct text_source *t, GError **err, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+
+static bool parse_err(struct text_source *t, GError **err, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_PARSE, "%s:%" PRIu64 ": %s",
+		    t->base.path, t->lineno, msg);
+	g_free(msg);
+	return false;
+}
+
+/*
+ * Next meaningful line split into fields; comments and blank lines skipped.
+ * Returns the field count, 0 at end of file, -1 on error.
+ */
+static int next_line(struct text_source *t, char **field, GError **err)
+{
+	for (;;) {
+		size_t len;
+		int n = 0;
+		char *p, *hash;
+
+		if (!fgets(t->line, sizeof(t->line), t->f)) {
+			if (ferror(t->f)) {
+				g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO,
+					    "%s: read error: %s", t->base.path, g_strerror(errno));
+				return -1;
+			}
+			return 0;
+		}
+		t->lineno++;
+		len = strlen(t->line);
+		if (len > MAX_LINE || (len == MAX_LINE && t->line[len - 1] != '\n')) {
+			parse_err(t, err, "line longer than %d characters", MAX_LINE);
+			return -1;
+		}
+		hash = strchr(t->line, '#');
+		if (hash)
+			*hash = '\0';
+		for (p = t->line; *p;) {
+			while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+				*p++ = '\0';
+			if (!*p)
+				break;
+			if (n == MAX_FIELDS) {
+				parse_err(t, err, "too many fields");
+				return -1;
+			}
+			field[n++] = p;
+			while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+				p++;
+		}
+		if (n)
+			return n;
+	}
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	return !errno && !*end;
+}
+
+static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+	uint64_t v;
+
+	if (!parse_u64(s, &v) || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* memslot ID gpa=.. size=.. backing=.. [hva=..] [populated=yes|no] [readonly] */
+static bool parse_memslot(struct text_source *t, char **f, int n, GError **err)
+{
+	struct s2_trace_header *h = &t->base.hdr;
+	struct s2_memslot *s;
+	bool have_gpa = false, have_size = false, have_backing = false, have_hva = false;
+	GError *verr = NULL;
+
+	if (h->nr_slots == S2_TRACE_MAX_SLOTS)
+		return parse_err(t, err, "more than %d memslots", S2_TRACE_MAX_SLOTS);
+	s = &h->slots[h->nr_slots];
+	memset(s, 0, sizeof(*s));
+	if (n < 2 || !parse_u32(f[1], UINT16_MAX, &s->id))
+		return parse_err(t, err, "memslot: expected an id (0..65535)");
+	for (int i = 2; i < n; i++) {
+		char *eq = strchr(f[i], '=');
+		const char *val = eq ? eq + 1 : NULL;
+
+		if (eq)
+			*eq = '\0';
+		if (!strcmp(f[i], "readonly") && !val) {
+			s->readonly = true;
+		} else if (!val) {
+			return parse_err(t, err, "memslot: expected key=value, got '%s'", f[i]);
+		} else if (!strcmp(f[i], "gpa")) {
+			have_gpa = s2_parse_size(val, &s->gpa);
+			if (!have_gpa)
+				return parse_err(t, err, "memslot: bad gpa '%s'", val);
+		} else if (!strcmp(f[i], "size")) {
+			have_size = s2_parse_size(val, &s->size);
+			if (!have_size)
+				return parse_err(t, err, "memslot: bad size '%s'", val);
+		} else if (!strcmp(f[i], "hva")) {
+			have_hva = s2_parse_size(val, &s->hva);
+			if (!have_hva)
+				return parse_err(t, err, "memslot: bad hva '%s'", val);
+		} else if (!strcmp(f[i], "backing")) {
+			have_backing = s2_backing_parse(val, &s->backing);
+			if (!have_backing)
+				return parse_err(t, err, "memslot: unknown backing '%s' (4k, thp, hugetlb-2m, hugetlb-1g)", val);
+		} else if (!strcmp(f[i], "populated")) {
+			if (strcmp(val, "yes") && strcmp(val, "no"))
+				return parse_err(t, err, "memslot: populated must be yes or no");
+			s->populated = !strcmp(val, "yes");
+		} else {
+			return parse_err(t, err, "memslot: unknown key '%s'", f[i]);
+		}
+	}
+	if (!have_gpa || !have_size || !have_backing)
+		return parse_err(t, err, "memslot: gpa=, size= and backing= are required");
+	/*
+	 * Without an explicit hva, place the slot at a host address with the
+	 * same offset modulo 1 GiB as its gpa, as QEMU's aligned RAM blocks
+	 * do, so fault_supports_stage2_huge_mapping() holds.
+	 */
+	if (!have_hva)
+		s->hva = 0x7f0000000000ULL + s->gpa;
+	if (!s2_memslot_validate(h, h->nr_slots, &verr)) {
+		parse_err(t, err, "%s", verr->message);
+		g_error_free(verr);
+		return false;
+	}
+	h->nr_slots++;
+	return true;
+}
+
+static bool parse_header(struct text_source *t, GError **err)
+{
+	struct s2_trace_header *h = &t->base.hdr;
+	char *f[MAX_FIELDS];
+	bool have_vcpus = false;
+	GError *verr = NULL;
+	int n = next_line(t, f, err);
+
+	if (n < 0)
+		return false;
+	if (n != 2 || strcmp(f[0], TEXT_MAGIC))
+		return parse_err(t, err, "not an s2sim trace: expected '%s VERSION'", TEXT_MAGIC);
+	if (!parse_u32(f[1], UINT32_MAX, &h->version) || h->version != S2_TRACE_VERSION)
+		return parse_err(t, err, "unsupported trace version '%s' (this reader knows %d)",
+				 f[1], S2_TRACE_VERSION);
+	for (;;) {
+		n = next_line(t, f, err);
+		if (n < 0)
+			return false;
+		if (n == 0)
+			return parse_err(t, err, "end of file inside the header (no 'end-header')");
+		if (!strcmp(f[0], "end-header") && n == 1)
+			break;
+		if (!strcmp(f[0], "memslot")) {
+			if (!parse_memslot(t, f, n, err))
+				return false;
+			continue;
+		}
+		if (n != 2)
+			return parse_err(t, err, "header: expected 'KEY VALUE'");
+		if (!strcmp(f[0], "unit")) {
+			if (!strcmp(f[1], "cycles"))
+				h->unit = S2_UNIT_CYCLES;
+			else if (!strcmp(f[1], "ns"))
+				h->unit = S2_UNIT_NS;
+			else
+				return parse_err(t, err, "unit must be cycles or ns");
+		} else if (!strcmp(f[0], "freq-mhz")) {
+			if (!parse_u32(f[1], 100000, &h->freq_mhz) || !h->freq_mhz)
+				return parse_err(t, err, "freq-mhz must be 1..100000");
+		} else if (!strcmp(f[0], "ipa-bits")) {
+			if (!parse_u32(f[1], 64, &h->ipa_bits))
+				return parse_err(t, err, "bad ipa-bits '%s'", f[1]);
+		} else if (!strcmp(f[0], "vcpus")) {
+			if (!parse_u32(f[1], S2_TRACE_MAX_VCPUS, &h->nr_vcpus) || !h->nr_vcpus)
+				return parse_err(t, err, "vcpus must be 1..%d", S2_TRACE_MAX_VCPUS);
+			have_vcpus = true;
+		} else {
+			return parse_err(t, err, "unknown header key '%s'", f[0]);
+		}
+	}
+	if (!have_vcpus)
+		return parse_err(t, err, "header: 'vcpus N' is required");
+	if (!s2_trace_header_validate(h, &verr)) {
+		parse_err(t, err, "%s", verr->message);
+		g_error_free(verr);
+		return false;
+	}
+	return true;
+}
+
+static int parse_vmm(struct text_source *t, char **f, int n, struct s2_record *r,
+		     GError **err)
+{
+	struct s2_trace_header *h = &t->base.hdr;
+	uint32_t slot;
+
+	if (n >= 3 && !strcmp(f[2], "dirty-log")) {
+		if (n != 5 || (strcmp(f[3], "on") && strcmp(f[3], "off")))
+			return parse_err(t, err, "expected 'vmm DELTA dirty-log on|off SLOT'"), -1;
+		if (!parse_u32(f[4], UINT16_MAX, &slot) || s2_trace_slot_index(h, slot) < 0)
+			return parse_err(t, err, "dirty-log: no memslot '%s'", f[4]), -1;
+		r->kind = strcmp(f[3], "on") ? S2_REC_DIRTY_LOG_OFF : S2_REC_DIRTY_LOG_ON;
+		r->arg = slot;
+	} else if (n >= 3 && !strcmp(f[2], "unmap")) {
+		if (n != 5 || !parse_u64(f[3], &r->ipa) || !s2_parse_size(f[4], &r->size))
+			return parse_err(t, err, "expected 'vmm DELTA unmap IPA SIZE'"), -1;
+		if ((r->ipa | r->size) & 4095 || !r->size ||
+		    r->ipa + r->size > (1ULL << h->ipa_bits) || r->ipa + r->size < r->ipa)
+			return parse_err(t, err, "unmap: range must be 4 KiB aligned, non-empty and inside the IPA space"), -1;
+		r->kind = S2_REC_UNMAP;
+	} else if (n >= 3 && !strcmp(f[2], "phase")) {
+		int idx;
+
+		if (n != 4)
+			return parse_err(t, err, "expected 'vmm DELTA phase NAME'"), -1;
+		idx = s2_trace_add_phase(h, f[3]);
+		if (idx < 0)
+			return parse_err(t, err, "more than %d phases", S2_TRACE_MAX_PHASES), -1;
+		r->kind = S2_REC_PHASE;
+		r->arg = idx;
+	} else {
+		return parse_err(t, err, "unknown VMM command '%s'", n >= 3 ? f[2] : ""), -1;
+	}
+	return 1;
+}
+
+static int text_next(struct s2_source *src, struct s2_record *r, GError **err)
+{
+	struct text_source *t = (struct text_source *)src;
+	char *f[MAX_FIELDS];
+	int n = next_line(t, f, err);
+
+	if (n <= 0)
+		return n;
+	memset(r, 0, sizeof(*r));
+	if (n < 3)
+		return parse_err(t, err, "expected 'VCPU DELTA R|W|X IPA' or 'vmm DELTA COMMAND ...'"), -1;
+	if (!parse_u64(f[1], &r->delta) || r->delta > (1ULL << 48))
+		return parse_err(t, err, "bad delta '%s' (0..2^48)", f[1]), -1;
+	if (!strcmp(f[0], "vmm")) {
+		r->vcpu = S2_VCPU_VMM;
+		return parse_vmm(t, f, n, r, err);
+	}
+	if (!parse_u32(f[0], src->hdr.nr_vcpus - 1, &r->vcpu))
+		return parse_err(t, err, "vcpu '%s' is not 0..%u", f[0], src->hdr.nr_vcpus - 1), -1;
+	if (n != 4 || f[2][1])
+		return parse_err(t, err, "expected 'VCPU DELTA R|W|X IPA'"), -1;
+	switch (f[2][0]) {
+	case 'R': r->kind = S2_REC_READ; break;
+	case 'W': r->kind = S2_REC_WRITE; break;
+	case 'X': r->kind = S2_REC_EXEC; break;
+	default:
+		return parse_err(t, err, "access must be R, W or X, got '%s'", f[2]), -1;
+	}
+	if (!parse_u64(f[3], &r->ipa) || r->ipa >= (1ULL << src->hdr.ipa_bits))
+		return parse_err(t, err, "ipa '%s' is outside the %u-bit IPA space",
+				 f[3], src->hdr.ipa_bits), -1;
+	return 1;
+}
+
+static void text_close(struct s2_source *src)
+{
+	struct text_source *t = (struct text_source *)src;
+
+	if (t->f)
+		fclose(t->f);
+}
+
+static const struct s2_source_ops text_source_ops = {
+	.next = text_next,
+	.close = text_close,
+};
+
+struct s2_source *s2_text_source_open(const char *path, FILE *f, GError **err)
+{
+	struct text_source *t = g_new0(struct text_source, 1);
+
+	t->base.ops = &text_source_ops;
+	t->base.path = g_strdup(path);
+	s2_trace_header_init(&t->base.hdr);
+	t->f = f;
+	if (!parse_header(t, err)) {
+		s2_source_close(&t->base);
+		return NULL;
+	}
+	return &t->base;
+}
+
+struct s2_source *s2_source_open(const char *path, GError **err)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO, "%s: %s", path,
+			    g_strerror(errno));
+		return NULL;
+	}
+	return s2_text_source_open(path, f, err);
+}
+
+void s2_source_close(struct s2_source *src)
+{
+	if (!src)
+		return;
+	src->ops->close(src);
+	s2_trace_header_clear(&src->hdr);
+	g_free(src->path);
+	g_free(src);
+}
+
+/* ---- writer ---- */
+
+static bool text_put(struct s2_writer *w, const struct s2_record *r, GError **err)
+{
+	const struct s2_trace_header *h = w->hdr;
+
+	switch (r->kind) {
+	case S2_REC_READ:
+	case S2_REC_WRITE:
+	case S2_REC_EXEC:
+		fprintf(w->f, "%u %" PRIu64 " %s 0x%" PRIx64 "\n", r->vcpu, r->delta,
+			s2_rec_kind_name(r->kind), r->ipa);
+		break;
+	case S2_REC_DIRTY_LOG_ON:
+	case S2_REC_DIRTY_LOG_OFF:
+		fprintf(w->f, "vmm %" PRIu64 " %s %u\n", r->delta,
+			s2_rec_kind_name(r->kind), r->arg);
+		break;
+	case S2_REC_UNMAP:
+		fprintf(w->f, "vmm %" PRIu64 " unmap 0x%" PRIx64 " 0x%" PRIx64 "\n",
+			r->delta, r->ipa, r->size);
+		break;
+	case S2_REC_PHASE:
+		if (r->arg >= h->nr_phases) {
+			g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_PARSE,
+				    "%s: phase %u not in the header", w->path, r->arg);
+			return false;
+		}
+		fprintf(w->f, "vmm %" PRIu64 " phase %s\n", r->delta, h->phases[r->arg]);
+		break;
+	default:
+		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_PARSE,
+			    "%s: unknown record kind %u", w->path, r->kind);
+		return false;
+	}
+	return true;
+}
+
+static void write_text_header(FILE *f, const struct s2_trace_header *h)
+{
+	fprintf(f, "%s %u\n", TEXT_MAGIC, S2_TRACE_VERSION);
+	fprintf(f, "unit %s\n", h->unit == S2_UNIT_NS ? "ns" : "cycles");
+	if (h->freq_mhz)
+		fprintf(f, "freq-mhz %u\n", h->freq_mhz);
+	fprintf(f, "ipa-bits %u\nvcpus %u\n", h->ipa_bits, h->nr_vcpus);
+	for (uint32_t i = 0; i < h->nr_slots; i++) {
+		const struct s2_memslot *s = &h->slots[i];
+
+		fprintf(f, "memslot %u gpa=0x%" PRIx64 " size=0x%" PRIx64 " hva=0x%" PRIx64
+			" backing=%s populated=%s%s\n", s->id, s->gpa, s->size, s->hva,
+			s2_backing_name(s->backing), s->populated ? "yes" : "no",
+			s->readonly ? " readonly" : "");
+	}
+	fprintf(f, "end-header\n");
+}
+
+static const struct s2_writer_ops text_writer_ops = {
+	.put = text_put,
+};
+
+struct s2_writer *s2_text_writer_open(const char *path,
+				      const struct s2_trace_header *hdr,
+				      GError **err)
+{
+	struct s2_writer *w = g_new0(struct s2_writer, 1);
+
+	if (!s2_writer_init(w, &text_writer_ops, path, hdr, err)) {
+		g_free(w);
+		return NULL;
+	}
+	write_text_header(w->f, hdr);
+	return w;
+}
+
+bool s2_writer_init(struct s2_writer *w, const struct s2_writer_ops *ops,
+		    const char *path, const struct s2_trace_header *hdr,
+		    GError **err)
+{
+	int fd;
+
+	w->ops = ops;
+	w->hdr = hdr;
+	w->path = g_strdup(path);
+	w->tmp_path = g_strdup_printf("%s.tmp.XXXXXX", path);
+	fd = g_mkstemp(w->tmp_path);
+	if (fd < 0) {
+		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO, "%s: %s", path,
+			    g_strerror(errno));
+		goto fail;
+	}
+	w->f = fdopen(fd, "w");
+	if (!w->f) {
+		close(fd);
+		unlink(w->tmp_path);
+		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO, "%s: %s", path,
+			    g_strerror(errno));
+		goto fail;
+	}
+	return true;
+fail:
+	g_free(w->path);
+	g_free(w->tmp_path);
+	return false;
+}
+
+bool s2_writer_put(struct s2_writer *w, const struct s2_record *rec, GError **err)
+{
+	if (!w->ops->put(w, rec, err))
+		return false;
+	w->nr_records++;
+	return true;
+}
+
+static void writer_free(struct s2_writer *w)
+{
+	if (w->ops->free)
+		w->ops->free(w);
+	g_free(w->path);
+	g_free(w->tmp_path);
+	g_free(w);
+}
+
+bool s2_writer_commit(struct s2_writer *w, GError **err)
+{
+	bool ok = !w->ops->finish || w->ops->finish(w, err);
+
+	if (ok && (fflush(w->f) || ferror(w->f) || fsync(fileno(w->f)))) {
+		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO, "%s: write error: %s",
+			    w->path, g_strerror(errno));
+		ok = false;
+	}
+	if (fclose(w->f) && ok) {
+		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO, "%s: %s", w->path,
+			    g_strerror(errno));
+		ok = false;
+	}
+	if (ok && rename(w->tmp_path, w->path)) {
+		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO, "%s: %s", w->path,
+			    g_strerror(errno));
+		ok = false;
+	}
+	if (!ok)
+		unlink(w->tmp_path);
+	writer_free(w);
+	return ok;
+}
+
+void s2_writer_abort(struct s2_writer *w)
+{
+	if (!w)
+		return;
+	fclose(w->f);
+	unlink(w->tmp_path);
+	writer_free(w);
+}

@@ -1,0 +1,180 @@
+/*
+ * traces/trace.c - the header, memslots and names shared by every encoding.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace.h"
+
+G_DEFINE_QUARK(s2-trace-error-quark, s2_trace_error)
+
+static const char *const backing_names[S2_BACKING_NR] = {
+	[S2_BACKING_4K] = "4k",
+	[S2_BACKING_THP] = "thp",
+	[S2_BACKING_HUGETLB_2M] = "hugetlb-2m",
+	[S2_BACKING_HUGETLB_1G] = "hugetlb-1g",
+};
+
+static const char *const kind_names[S2_REC_NR] = {
+	[S2_REC_READ] = "R",
+	[S2_REC_WRITE] = "W",
+	[S2_REC_EXEC] = "X",
+	[S2_REC_DIRTY_LOG_ON] = "dirty-log on",
+	[S2_REC_DIRTY_LOG_OFF] = "dirty-log off",
+	[S2_REC_UNMAP] = "unmap",
+	[S2_REC_PHASE] = "phase",
+};
+
+const char *s2_backing_name(enum s2_backing b)
+{
+	return b < S2_BACKING_NR ? backing_names[b] : "?";
+}
+
+bool s2_backing_parse(const char *s, enum s2_backing *out)
+{
+	for (int b = 0; b < S2_BACKING_NR; b++) {
+		if (!strcmp(s, backing_names[b])) {
+			*out = b;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The host page a first touch allocates and zeroes (mm/memory.c, mm/huge_memory.c, mm/hugetlb.c). */
+uint64_t s2_backing_host_page(enum s2_backing b)
+{
+	switch (b) {
+	case S2_BACKING_THP:
+	case S2_BACKING_HUGETLB_2M:
+		return 2ULL << 20;
+	case S2_BACKING_HUGETLB_1G:
+		return 1ULL << 30;
+	default:
+		return 4096;
+	}
+}
+
+const char *s2_rec_kind_name(enum s2_rec_kind k)
+{
+	return k < S2_REC_NR ? kind_names[k] : "?";
+}
+
+void s2_trace_header_init(struct s2_trace_header *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = S2_TRACE_VERSION;
+	h->unit = S2_UNIT_CYCLES;
+	h->ipa_bits = 40;	/* KVM's default IPA size (kvm_init_ipa_range) */
+}
+
+void s2_trace_header_clear(struct s2_trace_header *h)
+{
+	for (uint32_t i = 0; i < h->nr_phases; i++)
+		g_free(h->phases[i]);
+	h->nr_phases = 0;
+}
+
+int s2_trace_add_phase(struct s2_trace_header *h, const char *name)
+{
+	for (uint32_t i = 0; i < h->nr_phases; i++)
+		if (!strcmp(h->phases[i], name))
+			return i;
+	if (h->nr_phases == S2_TRACE_MAX_PHASES)
+		return -1;
+	h->phases[h->nr_phases] = g_strdup(name);
+	return h->nr_phases++;
+}
+
+const struct s2_memslot *s2_trace_find_slot(const struct s2_trace_header *h,
+					    uint64_t ipa)
+{
+	for (uint32_t i = 0; i < h->nr_slots; i++) {
+		const struct s2_memslot *s = &h->slots[i];
+		if (ipa >= s->gpa && ipa - s->gpa < s->size)
+			return s;
+	}
+	return NULL;
+}
+
+int s2_trace_slot_index(const struct s2_trace_header *h, uint32_t id)
+{
+	for (uint32_t i = 0; i < h->nr_slots; i++)
+		if (h->slots[i].id == id)
+			return i;
+	return -1;
+}
+
+bool s2_memslot_validate(const struct s2_trace_header *h, uint32_t i, GError **err)
+{
+	const struct s2_memslot *s = &h->slots[i];
+
+	if (s->size == 0 || (s->gpa | s->size | s->hva) & 4095) {
+		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_PARSE,
+			    "memslot %u: gpa, size and hva must be non-zero multiples of 4 KiB", s->id);
+		return false;
+	}
+	if (s->gpa + s->size < s->gpa || s->gpa + s->size > (1ULL << h->ipa_bits)) {
+		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_PARSE,
+			    "memslot %u: does not fit in a %u-bit IPA space", s->id, h->ipa_bits);
+		return false;
+	}
+	for (uint32_t j = 0; j < i; j++) {
+		const struct s2_memslot *o = &h->slots[j];
+
+		if (o->id == s->id) {
+			g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_PARSE,
+				    "memslot %u: defined twice", s->id);
+			return false;
+		}
+		if (s->gpa < o->gpa + o->size && o->gpa < s->gpa + s->size) {
+			g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_PARSE,
+				    "memslot %u overlaps memslot %u", s->id, o->id);
+			return false;
+		}
+	}
+	return true;
+}
+
+bool s2_trace_header_validate(const struct s2_trace_header *h, GError **err)
+{
+	if (h->ipa_bits < 32 || h->ipa_bits > 48) {
+		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_PARSE,
+			    "ipa-bits %u outside 32..48", h->ipa_bits);
+		return false;
+	}
+	if (h->nr_vcpus == 0 || h->nr_vcpus > S2_TRACE_MAX_VCPUS) {
+		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_PARSE,
+			    "vcpus must be 1..%u", S2_TRACE_MAX_VCPUS);
+		return false;
+	}
+	for (uint32_t i = 0; i < h->nr_slots; i++)
+		if (!s2_memslot_validate(h, i, err))
+			return false;
+	return true;
+}
+
+bool s2_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return false;
+	switch (*end) {
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'T': case 't': shift = 40; end++; break;
+	}
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
+}
