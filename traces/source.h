@@ -30,6 +30,24 @@ struct s2_source {
 
 struct s2_source *s2_source_open(const char *path, GError **err);
 struct s2_source *s2_text_source_open(const char *path, FILE *f, GError **err);
+/*
+ * The binary encoding (traces/FORMAT.md): a plain file is read through mmap,
+ * a zstd-compressed one by streaming decompression.  Takes @f either way.
+ */
+#define S2_BINARY_MAGIC		"S2SIMBIN"
+#define S2_BINARY_VERSION	1
+#define S2_BINARY_RECORD	16
+struct s2_source *s2_binary_source_open(const char *path, FILE *f, bool zstd,
+					GError **err);
+/* The binary checksum: 64-bit FNV-1a over little-endian 64-bit words. */
+#define S2_BINARY_SUM_INIT	0xcbf29ce484222325ULL
+uint64_t s2_binary_checksum(uint64_t sum, const void *buf, size_t len);
+
+/*
+ * A layout file: the body of a text header (ipa-bits, freq-mhz, memslot
+ * lines; no magic, no vcpus, no unit).  Replaces *h on success.
+ */
+bool s2_layout_load(const char *path, struct s2_trace_header *h, GError **err);
 void s2_source_close(struct s2_source *src);
 
 static inline int s2_source_next(struct s2_source *src, struct s2_record *rec,
@@ -62,6 +80,10 @@ struct s2_writer {
 struct s2_writer *s2_text_writer_open(const char *path,
 				      const struct s2_trace_header *hdr,
 				      GError **err);
+/* @compress: one zstd frame holding the plain binary file. */
+struct s2_writer *s2_binary_writer_open(const char *path,
+					const struct s2_trace_header *hdr,
+					bool compress, GError **err);
 bool s2_writer_put(struct s2_writer *w, const struct s2_record *rec, GError **err);
 bool s2_writer_commit(struct s2_writer *w, GError **err);
 void s2_writer_abort(struct s2_writer *w);

@@ -172,12 +172,20 @@ static bool parse_memslot(struct text_source *t, char **f, int n, GError **err)
 	return true;
 }
 
-static bool parse_header(struct text_source *t, GError **err)
+/*
+ * A layout file (trace-conv --layout) is the body of a text header without
+ * the magic line: the importer takes ipa-bits, freq-mhz and the memslots
+ * from it, and the vCPU count and time unit from the kernel trace.
+ */
+enum header_mode {
+	HEADER_TRACE,
+	HEADER_LAYOUT,
+};
+
+static bool parse_magic(struct text_source *t, GError **err)
 {
 	struct s2_trace_header *h = &t->base.hdr;
 	char *f[MAX_FIELDS];
-	bool have_vcpus = false;
-	GError *verr = NULL;
 	int n = next_line(t, f, err);
 
 	if (n < 0)
@@ -187,50 +195,76 @@ static bool parse_header(struct text_source *t, GError **err)
 	if (!parse_u32(f[1], UINT32_MAX, &h->version) || h->version != S2_TRACE_VERSION)
 		return parse_err(t, err, "unsupported trace version '%s' (this reader knows %d)",
 				 f[1], S2_TRACE_VERSION);
+	return true;
+}
+
+static bool parse_header_key(struct text_source *t, char **f, int n,
+			     enum header_mode mode, GError **err)
+{
+	struct s2_trace_header *h = &t->base.hdr;
+
+	if (n != 2)
+		return parse_err(t, err, "header: expected 'KEY VALUE'");
+	if (mode == HEADER_LAYOUT && (!strcmp(f[0], "unit") || !strcmp(f[0], "vcpus")))
+		return parse_err(t, err, "'%s' comes from the imported trace, not from a layout file",
+				 f[0]);
+	if (!strcmp(f[0], "unit")) {
+		if (!strcmp(f[1], "cycles"))
+			h->unit = S2_UNIT_CYCLES;
+		else if (!strcmp(f[1], "ns"))
+			h->unit = S2_UNIT_NS;
+		else
+			return parse_err(t, err, "unit must be cycles or ns");
+	} else if (!strcmp(f[0], "freq-mhz")) {
+		if (!parse_u32(f[1], 100000, &h->freq_mhz) || !h->freq_mhz)
+			return parse_err(t, err, "freq-mhz must be 1..100000");
+	} else if (!strcmp(f[0], "ipa-bits")) {
+		if (!parse_u32(f[1], 64, &h->ipa_bits))
+			return parse_err(t, err, "bad ipa-bits '%s'", f[1]);
+	} else if (!strcmp(f[0], "vcpus")) {
+		if (!parse_u32(f[1], S2_TRACE_MAX_VCPUS, &h->nr_vcpus) || !h->nr_vcpus)
+			return parse_err(t, err, "vcpus must be 1..%d", S2_TRACE_MAX_VCPUS);
+	} else {
+		return parse_err(t, err, "unknown header key '%s'", f[0]);
+	}
+	return true;
+}
+
+static bool parse_header_body(struct text_source *t, enum header_mode mode, GError **err)
+{
+	struct s2_trace_header *h = &t->base.hdr;
+	char *f[MAX_FIELDS];
+	GError *verr = NULL;
+	bool ok;
+
 	for (;;) {
-		n = next_line(t, f, err);
+		int n = next_line(t, f, err);
+
 		if (n < 0)
 			return false;
+		if (n == 0 && mode == HEADER_LAYOUT)
+			break;
 		if (n == 0)
 			return parse_err(t, err, "end of file inside the header (no 'end-header')");
 		if (!strcmp(f[0], "end-header") && n == 1)
 			break;
-		if (!strcmp(f[0], "memslot")) {
-			if (!parse_memslot(t, f, n, err))
-				return false;
-			continue;
-		}
-		if (n != 2)
-			return parse_err(t, err, "header: expected 'KEY VALUE'");
-		if (!strcmp(f[0], "unit")) {
-			if (!strcmp(f[1], "cycles"))
-				h->unit = S2_UNIT_CYCLES;
-			else if (!strcmp(f[1], "ns"))
-				h->unit = S2_UNIT_NS;
-			else
-				return parse_err(t, err, "unit must be cycles or ns");
-		} else if (!strcmp(f[0], "freq-mhz")) {
-			if (!parse_u32(f[1], 100000, &h->freq_mhz) || !h->freq_mhz)
-				return parse_err(t, err, "freq-mhz must be 1..100000");
-		} else if (!strcmp(f[0], "ipa-bits")) {
-			if (!parse_u32(f[1], 64, &h->ipa_bits))
-				return parse_err(t, err, "bad ipa-bits '%s'", f[1]);
-		} else if (!strcmp(f[0], "vcpus")) {
-			if (!parse_u32(f[1], S2_TRACE_MAX_VCPUS, &h->nr_vcpus) || !h->nr_vcpus)
-				return parse_err(t, err, "vcpus must be 1..%d", S2_TRACE_MAX_VCPUS);
-			have_vcpus = true;
-		} else {
-			return parse_err(t, err, "unknown header key '%s'", f[0]);
-		}
+		ok = !strcmp(f[0], "memslot") ? parse_memslot(t, f, n, err)
+					      : parse_header_key(t, f, n, mode, err);
+		if (!ok)
+			return false;
 	}
-	if (!have_vcpus)
+	if (mode == HEADER_TRACE && !h->nr_vcpus)
 		return parse_err(t, err, "header: 'vcpus N' is required");
-	if (!s2_trace_header_validate(h, &verr)) {
+	if (mode == HEADER_LAYOUT)
+		h->nr_vcpus = 1;	/* only to pass the check below */
+	ok = s2_trace_header_validate(h, &verr);
+	if (mode == HEADER_LAYOUT)
+		h->nr_vcpus = 0;
+	if (!ok) {
 		parse_err(t, err, "%s", verr->message);
 		g_error_free(verr);
-		return false;
 	}
-	return true;
+	return ok;
 }
 
 static int parse_vmm(struct text_source *t, char **f, int n, struct s2_record *r,
@@ -324,33 +358,30 @@ struct s2_source *s2_text_source_open(const char *path, FILE *f, GError **err)
 	t->base.path = g_strdup(path);
 	s2_trace_header_init(&t->base.hdr);
 	t->f = f;
-	if (!parse_header(t, err)) {
+	if (!parse_magic(t, err) || !parse_header_body(t, HEADER_TRACE, err)) {
 		s2_source_close(&t->base);
 		return NULL;
 	}
 	return &t->base;
 }
 
-struct s2_source *s2_source_open(const char *path, GError **err)
+bool s2_layout_load(const char *path, struct s2_trace_header *h, GError **err)
 {
-	FILE *f = fopen(path, "r");
+	struct text_source t = { .base.path = (char *)path };
+	bool ok;
 
-	if (!f) {
+	s2_trace_header_init(&t.base.hdr);
+	t.f = fopen(path, "r");
+	if (!t.f) {
 		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO, "%s: %s", path,
 			    g_strerror(errno));
-		return NULL;
+		return false;
 	}
-	return s2_text_source_open(path, f, err);
-}
-
-void s2_source_close(struct s2_source *src)
-{
-	if (!src)
-		return;
-	src->ops->close(src);
-	s2_trace_header_clear(&src->hdr);
-	g_free(src->path);
-	g_free(src);
+	ok = parse_header_body(&t, HEADER_LAYOUT, err);
+	fclose(t.f);
+	if (ok)
+		*h = t.base.hdr;
+	return ok;
 }
 
 /* ---- writer ---- */
@@ -427,84 +458,3 @@ struct s2_writer *s2_text_writer_open(const char *path,
 	return w;
 }
 
-bool s2_writer_init(struct s2_writer *w, const struct s2_writer_ops *ops,
-		    const char *path, const struct s2_trace_header *hdr,
-		    GError **err)
-{
-	int fd;
-
-	w->ops = ops;
-	w->hdr = hdr;
-	w->path = g_strdup(path);
-	w->tmp_path = g_strdup_printf("%s.tmp.XXXXXX", path);
-	fd = g_mkstemp(w->tmp_path);
-	if (fd < 0) {
-		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO, "%s: %s", path,
-			    g_strerror(errno));
-		goto fail;
-	}
-	w->f = fdopen(fd, "w");
-	if (!w->f) {
-		close(fd);
-		unlink(w->tmp_path);
-		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO, "%s: %s", path,
-			    g_strerror(errno));
-		goto fail;
-	}
-	return true;
-fail:
-	g_free(w->path);
-	g_free(w->tmp_path);
-	return false;
-}
-
-bool s2_writer_put(struct s2_writer *w, const struct s2_record *rec, GError **err)
-{
-	if (!w->ops->put(w, rec, err))
-		return false;
-	w->nr_records++;
-	return true;
-}
-
-static void writer_free(struct s2_writer *w)
-{
-	if (w->ops->free)
-		w->ops->free(w);
-	g_free(w->path);
-	g_free(w->tmp_path);
-	g_free(w);
-}
-
-bool s2_writer_commit(struct s2_writer *w, GError **err)
-{
-	bool ok = !w->ops->finish || w->ops->finish(w, err);
-
-	if (ok && (fflush(w->f) || ferror(w->f) || fsync(fileno(w->f)))) {
-		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO, "%s: write error: %s",
-			    w->path, g_strerror(errno));
-		ok = false;
-	}
-	if (fclose(w->f) && ok) {
-		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO, "%s: %s", w->path,
-			    g_strerror(errno));
-		ok = false;
-	}
-	if (ok && rename(w->tmp_path, w->path)) {
-		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO, "%s: %s", w->path,
-			    g_strerror(errno));
-		ok = false;
-	}
-	if (!ok)
-		unlink(w->tmp_path);
-	writer_free(w);
-	return ok;
-}
-
-void s2_writer_abort(struct s2_writer *w)
-{
-	if (!w)
-		return;
-	fclose(w->f);
-	unlink(w->tmp_path);
-	writer_free(w);
-}

@@ -2,6 +2,7 @@
  * traces/trace.c - the header, memslots and names shared by every encoding.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,5 +177,63 @@ bool s2_parse_size(const char *s, uint64_t *out)
 	if (*end || (shift && v > (UINT64_MAX >> shift)))
 		return false;
 	*out = (uint64_t)v << shift;
+	return true;
+}
+
+static bool invalid(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static bool invalid(GError **err, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error_literal(err, S2_TRACE_ERROR, S2_TRACE_ERROR_PARSE, msg);
+	g_free(msg);
+	return false;
+}
+
+static bool ipa_range_ok(const struct s2_trace_header *h, uint64_t ipa, uint64_t size)
+{
+	uint64_t top = 1ULL << h->ipa_bits;
+
+	return ipa < top && size <= top - ipa;
+}
+
+bool s2_record_validate(const struct s2_trace_header *h, const struct s2_record *r,
+			GError **err)
+{
+	if (r->delta > S2_TRACE_MAX_DELTA)
+		return invalid(err, "delta %" G_GUINT64_FORMAT " exceeds 2^48", r->delta);
+	if (r->kind >= S2_REC_NR)
+		return invalid(err, "unknown kind %u", r->kind);
+	if (s2_rec_is_access(r)) {
+		if (r->vcpu >= h->nr_vcpus)
+			return invalid(err, "vcpu %u is not 0..%u", r->vcpu, h->nr_vcpus - 1);
+		if (!ipa_range_ok(h, r->ipa, 1))
+			return invalid(err, "ipa 0x%" G_GINT64_MODIFIER "x is outside the %u-bit IPA space",
+				       r->ipa, h->ipa_bits);
+		return true;
+	}
+	if (r->vcpu != S2_VCPU_VMM)
+		return invalid(err, "%s is a VMM record but names vcpu %u",
+			       s2_rec_kind_name(r->kind), r->vcpu);
+	switch (r->kind) {
+	case S2_REC_DIRTY_LOG_ON:
+	case S2_REC_DIRTY_LOG_OFF:
+		if (s2_trace_slot_index(h, r->arg) < 0)
+			return invalid(err, "dirty-log: no memslot %u", r->arg);
+		break;
+	case S2_REC_UNMAP:
+		if ((r->ipa | r->size) & 4095 || !r->size || !ipa_range_ok(h, r->ipa, r->size))
+			return invalid(err, "unmap: range must be 4 KiB aligned, non-empty and inside the IPA space");
+		break;
+	case S2_REC_PHASE:
+		if (r->arg >= h->nr_phases)
+			return invalid(err, "phase %u not in the header", r->arg);
+		break;
+	}
 	return true;
 }

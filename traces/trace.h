@@ -99,6 +99,14 @@ const struct s2_memslot *s2_trace_find_slot(const struct s2_trace_header *h,
 					    uint64_t ipa);
 int s2_trace_slot_index(const struct s2_trace_header *h, uint32_t id);
 int s2_trace_add_phase(struct s2_trace_header *h, const char *name);
+/*
+ * What every encoding checks of a record against its header: vCPU, kind,
+ * IPA, delta and VMM arguments in range.  The message carries no location;
+ * the reader prefixes it with "FILE:LINE: " or "FILE: record N: ".
+ */
+#define S2_TRACE_MAX_DELTA	(1ULL << 48)
+bool s2_record_validate(const struct s2_trace_header *h, const struct s2_record *r,
+			GError **err);
 
 /* Size suffixes K, M, G, T (powers of 1024); plain numbers may be hex (0x). */
 bool s2_parse_size(const char *s, uint64_t *out);
