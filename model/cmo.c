@@ -1,0 +1,44 @@
+/*
+ * model/cmo.c - the guest cache maintenance helpers of
+ * arch/arm64/include/asm/kvm_mmu.h (__clean_dcache_guest_page,
+ * __invalidate_icache_guest_page @ v5.13/v5.14), with their costs.
+ * Both policies call these; they differ only in where and how often.
+ */
+#include "internal.h"
+
+/* FWB returns at once: "FWB implies IDC, so cleaning to PoU is not required". */
+uint64_t s2_dclean(struct s2_vm *vm, uint64_t bytes, uint64_t hot_bytes)
+{
+	vm->c.dclean_calls++;
+	if (vm->prof->fwb) {
+		vm->c.dclean_elided_fwb++;
+		return 0;
+	}
+	vm->c.dclean_bytes += bytes;
+	return s2_profile_dclean_cycles(vm->prof, bytes, hot_bytes);
+}
+
+/*
+ * DIC: the range helper is patched down to barriers.  An aliasing (VIPT)
+ * I-cache is invalidated whole (IC IALLUIS).  Otherwise one IC IVAU per line,
+ * each a DVM operation on the machine-wide path (calibration.md §2 D1).
+ */
+uint64_t s2_iinval(struct s2_vm *vm, uint64_t now, uint64_t bytes)
+{
+	const struct s2_profile *p = vm->prof;
+	uint64_t lines = bytes / p->iline;
+
+	vm->c.iinval_calls++;
+	if (p->dic) {
+		vm->c.iinval_elided_dic++;
+		return 0;
+	}
+	if (p->icache == S2_ICACHE_VIPT) {
+		vm->c.iinval_all++;
+		return s2_dvm_request(vm, now, p->dvm_op_service + p->dvm_sync_service,
+				      p->ic_iallu_is);
+	}
+	vm->c.iinval_bytes += bytes;
+	return s2_dvm_request(vm, now, lines * p->dvm_op_service + p->dvm_sync_service,
+			      lines * p->ic_ivau_line + p->tlbi_bcast_sync);
+}

@@ -1,0 +1,435 @@
+/*
+ * model/fault.c - the stage-2 fault pipeline: kvm_handle_guest_abort() and
+ * user_mem_abort() of arch/arm64/kvm/mmu.c (v5.13, and v5.14 with the CMOs
+ * moved into the walker), as a short program of timed steps per fault.
+ *
+ * The pipeline is written once.  The policy is asked in one place for the
+ * abort-site CMOs (locked_prep) and in one place for the walker-site CMOs
+ * (walker.c: emit_walker_cmos).
+ */
+#include <Judy.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define PAGE_SIZE	4096ULL
+#define PMD_SIZE	(2ULL << 20)
+#define PUD_SIZE	(1ULL << 30)
+
+static void push(struct s2_fault *f, enum s2_op_kind kind)
+{
+	g_assert(f->nr_ops < S2_MAX_OPS);
+	f->ops[f->nr_ops++] = (struct s2_op){ .kind = kind };
+}
+
+void s2_break_add(struct s2_vm *vm, uint64_t start, uint64_t size)
+{
+	g_assert(vm->nr_breaks < S2_MAX_BREAKS);
+	vm->breaks[vm->nr_breaks++] = (struct s2_break){ start, start + size };
+}
+
+void s2_break_del(struct s2_vm *vm, uint64_t start)
+{
+	for (uint32_t i = 0; i < vm->nr_breaks; i++) {
+		if (vm->breaks[i].start == start) {
+			vm->breaks[i] = vm->breaks[--vm->nr_breaks];
+			return;
+		}
+	}
+}
+
+static bool in_break_window(const struct s2_vm *vm, uint64_t ipa)
+{
+	for (uint32_t i = 0; i < vm->nr_breaks; i++)
+		if (ipa >= vm->breaks[i].start && ipa < vm->breaks[i].end)
+			return true;
+	return false;
+}
+
+static const struct s2_memslot *fault_slot(const struct s2_vm *vm, const struct s2_fault *f)
+{
+	return f->slot < 0 ? NULL : &vm->hdr.slots[f->slot];
+}
+
+/*
+ * kvm_handle_guest_abort(): no memslot, or a write to a read-only one, is
+ * MMIO: io_mem_abort() emulates it, nothing is mapped, the next access
+ * faults again.  Otherwise the ESR's fault type (translation or
+ * permission) and level come from what the hardware walk found.
+ */
+static void classify(struct s2_vm *vm, struct s2_fault *f, enum s2_rec_kind kind,
+		     uint64_t ipa, const struct s2_walk_result *res)
+{
+	const struct s2_memslot *slot = s2_trace_find_slot(&vm->hdr, ipa);
+
+	f->ipa = ipa & ~(PAGE_SIZE - 1);
+	f->write_fault = kind == S2_REC_WRITE;
+	f->exec_fault = kind == S2_REC_EXEC;
+	f->slot = slot ? (int)(slot - vm->hdr.slots) : -1;
+	f->fault_level = res->level;
+	f->kind = kvm_pte_valid(res->pte) ? S2_FAULT_PERMISSION : S2_FAULT_TRANSLATION;
+	if (!slot || (f->write_fault && slot->readonly))
+		f->kind = S2_FAULT_MMIO;
+}
+
+static void build_pipeline(struct s2_fault *f)
+{
+	f->nr_ops = f->pc = 0;
+	if (f->kind == S2_FAULT_MMIO) {
+		push(f, OP_MMIO);
+		return;
+	}
+	push(f, OP_EXIT);
+	push(f, OP_PREPARE);
+	push(f, OP_GUP);
+	push(f, OP_LOCK);
+	push(f, OP_LOCKED_PREP);
+	push(f, OP_WALK);
+	push(f, OP_UNLOCK);
+	push(f, OP_ENTRY);
+}
+
+static bool access_allowed(kvm_pte_t leaf, enum s2_rec_kind kind)
+{
+	switch (kind) {
+	case S2_REC_WRITE:
+		return leaf & KVM_PTE_LEAF_ATTR_LO_S2_S2AP_W;
+	case S2_REC_EXEC:
+		return stage2_pte_executable(leaf);
+	default:
+		return leaf & KVM_PTE_LEAF_ATTR_LO_S2_S2AP_R;
+	}
+}
+
+bool s2_vm_access(struct s2_vm *vm, uint32_t vcpu, enum s2_rec_kind kind,
+		  uint64_t ipa, uint64_t now)
+{
+	struct s2_vcpu_model *v = &vm->vcpus[vcpu];
+	struct s2_fault *f = &v->fault;
+	struct s2_walk_result res;
+
+	s2pt_lookup(&vm->pgt, ipa, &res);
+	if (kvm_pte_valid(res.pte) && access_allowed(res.pte, kind)) {
+		v->pending = false;
+		return true;
+	}
+	memset(f, 0, offsetof(struct s2_fault, ops));
+	classify(vm, f, kind, ipa, &res);
+	f->started = now;
+	vm->c.faults[f->kind]++;
+	vm->c.refaults += v->pending;
+	vm->c.bbm_window_faults += in_break_window(vm, ipa);
+	v->pending = true;
+	v->faults++;
+	build_pipeline(f);
+	return false;
+}
+
+/*
+ * fault_supports_stage2_huge_mapping(): the memslot's gpa and hva must be
+ * congruent modulo the block, and the whole block must lie in the memslot.
+ */
+static bool supports_huge_mapping(const struct s2_memslot *slot, uint64_t hva, uint64_t size)
+{
+	uint64_t block = hva & ~(size - 1);
+
+	if ((slot->gpa & (size - 1)) != (slot->hva & (size - 1)))
+		return false;
+	return block >= slot->hva && block + size <= slot->hva + slot->size;
+}
+
+static uint64_t fault_hva(const struct s2_memslot *slot, uint64_t ipa)
+{
+	return slot->hva + (ipa - slot->gpa);
+}
+
+/* The v5.13 vma_shift cascade for hugetlbfs; anonymous memory starts at PAGE_SIZE. */
+static uint64_t pick_vma_pagesize(const struct s2_vm *vm, const struct s2_memslot *slot,
+				  uint64_t hva, bool *force_pte)
+{
+	uint64_t size = PAGE_SIZE;
+
+	if (slot->backing == S2_BACKING_HUGETLB_1G)
+		size = PUD_SIZE;
+	else if (slot->backing == S2_BACKING_HUGETLB_2M)
+		size = PMD_SIZE;
+	/* a 2-level stage-2 (32-bit IPA) has no level-1 blocks */
+	if (size == PUD_SIZE && (!supports_huge_mapping(slot, hva, PUD_SIZE) ||
+				 !s2_level_allows_block(&vm->pgt, 1)))
+		size = PMD_SIZE;
+	if (size == PMD_SIZE && !supports_huge_mapping(slot, hva, PMD_SIZE))
+		size = PAGE_SIZE;
+	*force_pte = size == PAGE_SIZE && slot->backing != S2_BACKING_THP &&
+		     slot->backing != S2_BACKING_4K;
+	return size;
+}
+
+/*
+ * user_mem_abort() up to the lock: vma_pagesize from the backing (PAGE_SIZE
+ * while dirty logging), then the memcache top-up, which only translation
+ * faults and dirty-logging write faults need.
+ */
+static uint64_t op_prepare(struct s2_vm *vm, struct s2_vcpu_model *v, struct s2_fault *f)
+{
+	const struct s2_memslot *slot = fault_slot(vm, f);
+	uint64_t hva = fault_hva(slot, f->ipa);
+	uint64_t cycles = vm->prof->fault_prepare;
+	uint32_t min_pages = S2_LEVELS - vm->pgt.start_level - 1;	/* kvm_mmu_cache_min_pages */
+
+	f->logging = vm->logging[f->slot] && !slot->readonly;
+	if (f->logging) {
+		f->force_pte = true;
+		f->vma_pagesize = PAGE_SIZE;
+	} else {
+		f->vma_pagesize = pick_vma_pagesize(vm, slot, hva, &f->force_pte);
+	}
+	f->ipa &= ~(f->vma_pagesize - 1);
+	f->phys = fault_hva(slot, f->ipa) & KVM_PTE_ADDR_MASK;
+	if (f->kind != S2_FAULT_PERMISSION || (f->logging && f->write_fault)) {
+		uint32_t need = min_pages > v->memcache ? min_pages - v->memcache : 0;
+
+		cycles += need * vm->prof->pt_page_alloc;
+		vm->c.cost[S2_COST_PGTABLE] += need * vm->prof->pt_page_alloc;
+		v->memcache += need;
+	}
+	vm->c.cost[S2_COST_HANDLER] += vm->prof->fault_prepare;
+	return cycles;
+}
+
+/*
+ * gfn_to_pfn_prot(): a resident page costs nothing beyond fault_prepare; a
+ * first touch allocates and zeroes the host page.  Anonymous memory does so
+ * before taking the page-table lock (mm/memory.c do_anonymous_page(),
+ * mm/huge_memory.c __do_huge_pmd_anonymous_page()), so racing first touches
+ * each zero a page and the losers free theirs; hugetlbfs serialises on
+ * hugetlb_fault_mutex (mm/hugetlb.c hugetlb_fault()), so a racer waits.
+ * Then writable: read faults while dirty logging map read-only.
+ */
+static uint64_t op_gup(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
+{
+	const struct s2_memslot *slot = fault_slot(vm, f);
+	uint64_t host_page = s2_backing_host_page(slot->backing);
+	uint64_t key = fault_hva(slot, f->ipa) / host_page;
+	uint64_t cycles = 0;
+	PWord_t ready;
+
+	f->writable = !slot->readonly && !(f->logging && !f->write_fault);
+	if (slot->populated)
+		return 0;
+	JLG(ready, vm->host_pages[f->slot], key);
+	if (ready && *ready <= now)
+		return 0;
+	if (ready && (slot->backing == S2_BACKING_HUGETLB_2M ||
+		      slot->backing == S2_BACKING_HUGETLB_1G)) {
+		cycles = *ready - now;
+		vm->c.cost[S2_COST_ZERO] += cycles;
+		return cycles;
+	}
+	cycles = s2_profile_zero_cycles(vm->prof, host_page);
+	vm->c.zero_duplicate += ready != NULL;
+	vm->c.host_pages_zeroed++;
+	vm->c.zero_bytes += host_page;
+	vm->c.cost[S2_COST_ZERO] += cycles;
+	f->zeroed_bytes = host_page;
+	if (!ready)
+		JLI(ready, vm->host_pages[f->slot], key);
+	*ready = ready && *ready ? MIN(*ready, now + cycles) : now + cycles;
+	return cycles;
+}
+
+/*
+ * Under the lock, before the walk: transparent_hugepage_adjust(), prot, and
+ * - for the abort policy only - the v5.13 CMOs:
+ *   if (fault_status != FSC_PERM && !device) clean_dcache_guest_page(pfn, vma_pagesize);
+ *   if (exec_fault) invalidate_icache_guest_page(pfn, vma_pagesize);
+ * which run whether or not the walk will change anything.
+ */
+static uint64_t op_locked_prep(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
+{
+	const struct s2_memslot *slot = fault_slot(vm, f);
+	uint64_t cycles = 0;
+
+	if (f->vma_pagesize == PAGE_SIZE && !f->force_pte && slot->backing == S2_BACKING_THP &&
+	    supports_huge_mapping(slot, fault_hva(slot, f->ipa), PMD_SIZE)) {
+		f->vma_pagesize = PMD_SIZE;
+		f->ipa &= ~(PMD_SIZE - 1);
+		f->phys &= ~(PMD_SIZE - 1);
+	}
+	f->prot = KVM_PGTABLE_PROT_R;
+	if (f->writable)
+		f->prot |= KVM_PGTABLE_PROT_W;
+	if (f->exec_fault || vm->prof->dic)
+		f->prot |= KVM_PGTABLE_PROT_X;
+	if (f->kind != S2_FAULT_PERMISSION)
+		vm->c.dclean_abort_site_bytes += f->vma_pagesize;
+	if (vm->pol->cmo_site != S2_CMO_AT_ABORT)
+		return 0;
+	if (f->kind != S2_FAULT_PERMISSION) {
+		uint64_t c = s2_dclean(vm, f->vma_pagesize, f->zeroed_bytes);
+
+		vm->c.cost[S2_COST_DCACHE] += c;
+		cycles += c;
+	}
+	if (f->exec_fault) {
+		uint64_t c = s2_iinval(vm, now + cycles, f->vma_pagesize);
+
+		vm->c.cost[S2_COST_ICACHE] += c;
+		cycles += c;
+	}
+	return cycles;
+}
+
+/* "if (fault_status == FSC_PERM && vma_pagesize == fault_granule)" relax, else map. */
+static uint64_t op_walk(struct s2_vm *vm, struct s2_fault *f)
+{
+	struct s2_op plan[S2_MAX_OPS];
+	uint32_t nr = 0, rest = f->nr_ops - f->pc - 1;
+	uint64_t depth;
+
+	if (f->kind == S2_FAULT_PERMISSION && f->vma_pagesize == s2_granule(f->fault_level)) {
+		s2_plan_relax(vm, f, plan, &nr);
+		depth = f->fault_level - vm->pgt.start_level + 1;
+	} else {
+		s2_plan_map(vm, f, plan, &nr);
+		depth = s2_walk_depth(vm, f->vma_pagesize);
+	}
+	vm->c.outcome[f->outcome]++;
+	g_assert(f->nr_ops + nr <= S2_MAX_OPS);
+	memmove(&f->ops[f->pc + 1 + nr], &f->ops[f->pc + 1], rest * sizeof(struct s2_op));
+	memcpy(&f->ops[f->pc + 1], plan, nr * sizeof(struct s2_op));
+	f->nr_ops += nr;
+	vm->c.cost[S2_COST_HANDLER] += depth * vm->prof->walk_level;
+	return depth * vm->prof->walk_level;
+}
+
+static uint64_t charge(struct s2_vm *vm, enum s2_cost_kind kind, uint64_t cycles)
+{
+	vm->c.cost[kind] += cycles;
+	return cycles;
+}
+
+static uint64_t op_break(struct s2_vm *vm, const struct s2_op *op)
+{
+	uint64_t base = op->ipa & ~(s2_granule(op->level) - 1);
+
+	s2pt_set(&vm->pgt, op->level, base, 0);
+	s2_break_add(vm, base, s2_granule(op->level));
+	return 0;
+}
+
+static uint64_t op_make(struct s2_vm *vm, const struct s2_op *op)
+{
+	uint64_t base = op->ipa & ~(s2_granule(op->level) - 1);
+
+	s2pt_set(&vm->pgt, op->level, base, op->pte);
+	s2_break_del(vm, base);
+	return 0;
+}
+
+/* kvm_set_table_pte() with a page from the vCPU's memcache, topped up before the lock. */
+static uint64_t op_table(struct s2_vm *vm, struct s2_vcpu_model *v, const struct s2_op *op)
+{
+	uint64_t base = op->ipa & ~(s2_granule(op->level) - 1);
+
+	g_assert(v->memcache > 0);
+	v->memcache--;
+	vm->c.pt_pages_allocated++;
+	s2pt_set(&vm->pgt, op->level, base, s2_make_table(0));
+	s2_break_del(vm, base);
+	return 0;
+}
+
+static uint64_t op_free_subtree(struct s2_vm *vm, const struct s2_op *op)
+{
+	uint64_t freed = s2pt_free_subtree(&vm->pgt, op->level, op->ipa);
+
+	vm->c.pt_entries_freed += freed;
+	return charge(vm, S2_COST_PGTABLE, freed * vm->prof->teardown_per_pte);
+}
+
+static uint64_t op_tlbi(struct s2_vm *vm, const struct s2_op *op, uint64_t now)
+{
+	/* __kvm_tlb_flush_vmid_ipa: TLBI IPAS2E1IS + TLBI VMALLE1IS, each with DSB ISH */
+	int syncs = op->kind == OP_TLBI_IPA ? 2 : 1;
+
+	vm->c.tlbi[op->cause]++;
+	return charge(vm, S2_COST_TLBI, s2_tlbi_cycles(vm, now, syncs));
+}
+
+/* One step; returns its cycles, or UINT64_MAX when the vCPU blocks on the lock. */
+static uint64_t run_op(struct s2_vm *vm, uint32_t vcpu, struct s2_op *op, uint64_t now)
+{
+	struct s2_vcpu_model *v = &vm->vcpus[vcpu];
+	struct s2_fault *f = &v->fault;
+	const struct s2_profile *p = vm->prof;
+
+	switch (op->kind) {
+	case OP_EXIT:
+		return charge(vm, S2_COST_EXIT_ENTRY, p->exit_entry / 2);
+	case OP_ENTRY:
+		return charge(vm, S2_COST_EXIT_ENTRY, p->exit_entry - p->exit_entry / 2);
+	case OP_MMIO:
+		f->outcome = S2_OUT_MMIO;
+		vm->c.outcome[S2_OUT_MMIO]++;
+		return charge(vm, S2_COST_MMIO, p->exit_to_user);
+	case OP_PREPARE:
+		return op_prepare(vm, v, f);
+	case OP_GUP:
+		return op_gup(vm, f, now);
+	case OP_LOCK:
+		return s2_lock_try(vm, vcpu, now) ? p->lock_acquire : UINT64_MAX;
+	case OP_LOCKED_PREP:
+		return op_locked_prep(vm, f, now);
+	case OP_WALK:
+		return op_walk(vm, f);
+	case OP_BREAK:
+		return op_break(vm, op);
+	case OP_MAKE:
+		return op_make(vm, op);
+	case OP_TABLE:
+		return op_table(vm, v, op);
+	case OP_FREE_SUBTREE:
+		return op_free_subtree(vm, op);
+	case OP_TLBI_IPA:
+	case OP_TLBI_VMID:
+		return op_tlbi(vm, op, now);
+	case OP_DCLEAN:
+		return charge(vm, S2_COST_DCACHE, s2_dclean(vm, op->size, f->zeroed_bytes));
+	case OP_IINVAL:
+		return charge(vm, S2_COST_ICACHE, s2_iinval(vm, now, op->size));
+	case OP_UNLOCK:
+		s2_lock_release(vm, now);
+		return 0;
+	}
+	g_assert_not_reached();
+}
+
+/*
+ * Run steps until one takes time or the vCPU blocks.  A vCPU that blocked
+ * on the lock is woken past its OP_LOCK step: the hand-off made it owner.
+ */
+enum s2_run s2_vm_fault_run(struct s2_vm *vm, uint32_t vcpu, uint64_t now, uint64_t *next)
+{
+	struct s2_vcpu_model *v = &vm->vcpus[vcpu];
+	struct s2_fault *f = &v->fault;
+
+	while (f->pc < f->nr_ops) {
+		struct s2_op *op = &f->ops[f->pc];
+		uint64_t cycles = run_op(vm, vcpu, op, now);
+
+		if (cycles == UINT64_MAX)
+			return S2_RUN_BLOCKED;
+		f->pc++;
+		if (cycles) {
+			*next = now + cycles;
+			return S2_RUN_WAIT;
+		}
+	}
+	v->fault_cycles += now - f->started;
+	if (f->kind == S2_FAULT_MMIO) {
+		v->pending = false;
+		return S2_RUN_EMULATED;
+	}
+	return S2_RUN_DONE;
+}

@@ -1,0 +1,127 @@
+/*
+ * model/internal.h - state shared by the model's own files; not a contract
+ * for anyone outside model/.
+ */
+#ifndef S2SIM_MODEL_INTERNAL_H
+#define S2SIM_MODEL_INTERNAL_H
+
+#include "s2pt.h"
+#include "vm.h"
+
+#define S2_MAX_OPS	24
+#define S2_MAX_BREAKS	8
+
+/*
+ * One step of a fault.  The pipeline is a short program of these; OP_WALK
+ * plans the page-table walk when it runs (under the lock, against the table
+ * as it is then) and splices the walker's steps in after itself.  Each step
+ * takes effect when it runs and returns how long it takes, so a PTE broken
+ * by OP_BREAK stays invalid for exactly as long as the TLBI and CMOs that
+ * follow it, as other vCPUs' hardware walkers would see it.
+ */
+enum s2_op_kind {
+	OP_EXIT,
+	OP_PREPARE,		/* vma_pagesize, memcache top-up: before the lock */
+	OP_GUP,			/* gfn_to_pfn_prot(): populate the host page */
+	OP_LOCK,
+	OP_LOCKED_PREP,		/* THP adjust, prot, abort-site CMOs */
+	OP_WALK,
+	OP_BREAK,		/* kvm_clear_pte() */
+	OP_TLBI_IPA,		/* __kvm_tlb_flush_vmid_ipa */
+	OP_TLBI_VMID,		/* __kvm_tlb_flush_vmid */
+	OP_DCLEAN,		/* dcache_clean_inval_poc */
+	OP_IINVAL,		/* icache_inval_pou */
+	OP_TABLE,		/* new table page from the memcache */
+	OP_FREE_SUBTREE,	/* the old table under a new block */
+	OP_MAKE,		/* smp_store_release(ptep, new) */
+	OP_UNLOCK,
+	OP_ENTRY,
+	OP_MMIO,
+};
+
+struct s2_op {
+	uint8_t kind;
+	uint8_t level;
+	uint8_t cause;		/* enum s2_tlbi_cause for TLBIs */
+	uint64_t ipa;
+	uint64_t size;
+	kvm_pte_t pte;
+};
+
+struct s2_fault {
+	uint64_t ipa;			/* fault_ipa, aligned to vma_pagesize once known */
+	uint64_t phys;
+	int slot;			/* index in vm->hdr.slots, -1 for MMIO */
+	enum s2_fault_kind kind;
+	uint32_t fault_level;
+	bool write_fault, exec_fault;
+	bool writable, force_pte, logging;
+	uint64_t vma_pagesize;
+	uint64_t zeroed_bytes;		/* host bytes this fault zeroed: still in the cache */
+	int prot;
+	enum s2_outcome outcome;
+	uint64_t started, lock_requested;
+	struct s2_op ops[S2_MAX_OPS];
+	uint32_t nr_ops, pc;
+};
+
+struct s2_vcpu_model {
+	struct s2_fault fault;
+	bool pending;			/* the current access has faulted at least once */
+	uint32_t memcache;		/* pages in kvm_mmu_memory_cache */
+	uint64_t fault_cycles, faults;
+};
+
+/* kvm->mmu_lock as a FIFO spinlock (queued spinlocks hand over in order). */
+struct s2_lock {
+	bool held;
+	uint32_t holder;
+	uint64_t acquired_at;
+	uint32_t *queue;
+	uint32_t head, len, cap;
+};
+
+struct s2_break {
+	uint64_t start, end;
+};
+
+struct s2_vm {
+	struct s2_trace_header hdr;
+	const struct s2_profile *prof;
+	const struct s2_policy *pol;
+	struct s2_pgt pgt;
+	bool logging[S2_TRACE_MAX_SLOTS];
+	void *host_pages[S2_TRACE_MAX_SLOTS];	/* JudyL: host page index -> cycle it is ready */
+	struct s2_lock lock;
+	uint64_t dvm_free_at;			/* the machine-wide DVM server */
+	struct s2_break breaks[S2_MAX_BREAKS];
+	uint32_t nr_breaks;
+	struct s2_vcpu_model *vcpus;
+	struct s2_counters c;
+	s2_wake_fn wake;
+	void *wake_opaque;
+};
+
+/* resource.c */
+void s2_lock_init(struct s2_lock *lock, uint32_t nr_vcpus);
+void s2_lock_destroy(struct s2_lock *lock);
+bool s2_lock_try(struct s2_vm *vm, uint32_t vcpu, uint64_t now);
+void s2_lock_release(struct s2_vm *vm, uint64_t now);
+uint64_t s2_dvm_request(struct s2_vm *vm, uint64_t now, uint64_t service, uint64_t latency);
+uint64_t s2_tlbi_cycles(struct s2_vm *vm, uint64_t now, int nr_syncs);
+void s2_lock_hist_add(struct s2_lock_hist *h, uint64_t v);
+
+/* cmo.c: the cache maintenance helpers of asm/kvm_mmu.h */
+uint64_t s2_dclean(struct s2_vm *vm, uint64_t bytes, uint64_t hot_bytes);
+uint64_t s2_iinval(struct s2_vm *vm, uint64_t now, uint64_t bytes);
+
+/* walker.c */
+void s2_plan_map(struct s2_vm *vm, struct s2_fault *f, struct s2_op *ops, uint32_t *nr);
+void s2_plan_relax(struct s2_vm *vm, struct s2_fault *f, struct s2_op *ops, uint32_t *nr);
+uint32_t s2_walk_depth(const struct s2_vm *vm, uint64_t size);
+
+/* fault.c */
+void s2_break_add(struct s2_vm *vm, uint64_t start, uint64_t size);
+void s2_break_del(struct s2_vm *vm, uint64_t start);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * model/s2pt.c - the stage-2 table: Judy arrays per level.
+ */
+#include <Judy.h>
+#include <glib.h>
+
+#include "s2pt.h"
+
+/* kvm_init_ipa_range()/stage2_pgtable_levels(): 4 KiB pages, up to 16 concatenated roots. */
+static uint32_t stage2_levels(uint32_t ipa_bits)
+{
+	return (ipa_bits - 8) / 9;
+}
+
+void s2pt_init(struct s2_pgt *pgt, uint32_t ipa_bits)
+{
+	*pgt = (struct s2_pgt){ .ipa_bits = ipa_bits };
+	pgt->start_level = S2_LEVELS - stage2_levels(ipa_bits);
+}
+
+void s2pt_destroy(struct s2_pgt *pgt)
+{
+	for (int l = 0; l < S2_LEVELS; l++) {
+		Word_t bytes;
+
+		JLFA(bytes, pgt->level[l]);
+		(void)bytes;
+	}
+}
+
+kvm_pte_t s2pt_get(const struct s2_pgt *pgt, uint32_t level, uint64_t ipa)
+{
+	PWord_t pv;
+
+	JLG(pv, pgt->level[level], ipa >> s2_level_shift(level));
+	return pv ? *pv : 0;
+}
+
+kvm_pte_t s2_make_table(uint64_t count)
+{
+	return KVM_PTE_VALID | KVM_PTE_TYPE | (count << 12);
+}
+
+uint64_t s2_table_count(kvm_pte_t pte)
+{
+	return (pte & KVM_PTE_ADDR_MASK) >> 12;
+}
+
+static void account(struct s2_pgt *pgt, uint32_t level, kvm_pte_t pte, int64_t delta)
+{
+	if (kvm_pte_table(pte, level))
+		pgt->nr_tables += delta;
+	else if (kvm_pte_valid(pte))
+		pgt->nr_leaves[level] += delta;
+}
+
+/* The parent's count moves like the kernel's get_page()/put_page() on the table page. */
+static void count_in_parent(struct s2_pgt *pgt, uint32_t level, uint64_t ipa, int delta)
+{
+	PWord_t pv;
+	uint64_t count;
+
+	if (level == pgt->start_level)
+		return;
+	JLG(pv, pgt->level[level - 1], ipa >> s2_level_shift(level - 1));
+	g_assert(pv && kvm_pte_table(*pv, level - 1));
+	count = s2_table_count(*pv) + delta;
+	*pv = s2_make_table(count);
+}
+
+void s2pt_set(struct s2_pgt *pgt, uint32_t level, uint64_t ipa, kvm_pte_t pte)
+{
+	uint64_t idx = ipa >> s2_level_shift(level);
+	PWord_t pv;
+	kvm_pte_t old;
+	int rc;
+
+	JLG(pv, pgt->level[level], idx);
+	old = pv ? *pv : 0;
+	account(pgt, level, old, -1);
+	account(pgt, level, pte, +1);
+	if (!old != !pte)
+		count_in_parent(pgt, level, ipa, pte ? +1 : -1);
+	if (pte) {
+		JLI(pv, pgt->level[level], idx);
+		*pv = pte;
+	} else if (old) {
+		JLD(rc, pgt->level[level], idx);
+		(void)rc;
+	}
+}
+
+uint64_t s2pt_free_subtree(struct s2_pgt *pgt, uint32_t level, uint64_t ipa)
+{
+	uint32_t child = level + 1;
+	uint64_t base = ipa & ~(s2_granule(level) - 1);
+	Word_t idx = base >> s2_level_shift(child);
+	Word_t last = (base + s2_granule(level) - 1) >> s2_level_shift(child);
+	uint64_t freed = 0;
+	PWord_t pv;
+	int rc;
+
+	JLF(pv, pgt->level[child], idx);
+	while (pv && idx <= last) {
+		kvm_pte_t pte = *pv;
+
+		if (kvm_pte_table(pte, child))
+			freed += s2pt_free_subtree(pgt, child, (uint64_t)idx << s2_level_shift(child));
+		account(pgt, child, pte, -1);
+		JLD(rc, pgt->level[child], idx);
+		freed++;
+		JLN(pv, pgt->level[child], idx);
+	}
+	(void)rc;
+	return freed;
+}
+
+void s2pt_lookup(const struct s2_pgt *pgt, uint64_t ipa, struct s2_walk_result *res)
+{
+	for (uint32_t level = pgt->start_level; level < S2_LEVELS; level++) {
+		kvm_pte_t pte = s2pt_get(pgt, level, ipa);
+
+		res->level = level;
+		if (!kvm_pte_valid(pte)) {
+			res->pte = 0;
+			return;
+		}
+		if (!kvm_pte_table(pte, level)) {
+			res->pte = pte;
+			return;
+		}
+	}
+	g_assert_not_reached();
+}
+
+/* kvm_init_valid_leaf_pte() with the attributes stage2_set_prot_attr() derives from @prot. */
+kvm_pte_t s2_make_leaf(uint64_t phys, uint32_t level, int prot, bool fwb)
+{
+	kvm_pte_t pte = (phys & KVM_PTE_ADDR_MASK) | KVM_PTE_VALID;
+
+	if (level == 3)
+		pte |= KVM_PTE_TYPE;
+	pte |= (fwb ? S2_MEMATTR_FWB_NORMAL : S2_MEMATTR_NORMAL) << 2;
+	pte |= KVM_PTE_LEAF_ATTR_LO_S2_SH_IS | KVM_PTE_LEAF_ATTR_LO_S2_AF;
+	if (prot & KVM_PGTABLE_PROT_R)
+		pte |= KVM_PTE_LEAF_ATTR_LO_S2_S2AP_R;
+	if (prot & KVM_PGTABLE_PROT_W)
+		pte |= KVM_PTE_LEAF_ATTR_LO_S2_S2AP_W;
+	if (!(prot & KVM_PGTABLE_PROT_X))
+		pte |= KVM_PTE_LEAF_ATTR_HI_S2_XN;
+	return pte;
+}
+
+static void walk_leaves(struct s2_pgt *pgt, uint32_t level, uint64_t start, uint64_t end,
+			s2_leaf_fn fn, void *opaque)
+{
+	uint32_t shift = s2_level_shift(level);
+	Word_t idx = start >> shift;
+	Word_t last = (end - 1) >> shift;
+	PWord_t pv;
+
+	JLF(pv, pgt->level[level], idx);
+	while (pv && idx <= last) {
+		kvm_pte_t pte = *pv;
+		uint64_t addr = (uint64_t)idx << shift;
+
+		if (kvm_pte_table(pte, level))
+			walk_leaves(pgt, level + 1, MAX(start, addr),
+				    MIN(end, addr + s2_granule(level)), fn, opaque);
+		else if (kvm_pte_valid(pte))
+			fn(pgt, level, addr, pte, opaque);
+		JLN(pv, pgt->level[level], idx);
+	}
+}
+
+void s2pt_for_each_leaf(struct s2_pgt *pgt, uint64_t start, uint64_t end,
+			s2_leaf_fn fn, void *opaque)
+{
+	if (start < end)
+		walk_leaves(pgt, pgt->start_level, start, end, fn, opaque);
+}

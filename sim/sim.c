@@ -1,0 +1,218 @@
+/*
+ * sim/sim.c - vCPU replay: each vCPU alternates guest compute (the trace's
+ * deltas) and stage-2 faults (the model's steps); VMM records are barriers.
+ */
+#include "sim.h"
+
+static void vcpu_fetch(struct s2_vcpu *v, uint64_t now);
+static void vcpu_fault(struct s2_vcpu *v, uint64_t now);
+
+static uint64_t to_cycles(const struct s2_sim *sim, uint64_t delta)
+{
+	if (sim->src->hdr.unit == S2_UNIT_CYCLES)
+		return delta;
+	return (delta * sim->freq_mhz + 500) / 1000;
+}
+
+static void phase_close(struct s2_sim *sim, uint64_t now)
+{
+	struct s2_phase *ph;
+
+	if (!sim->phases->len)
+		return;
+	ph = &g_array_index(sim->phases, struct s2_phase, sim->phases->len - 1);
+	ph->end = now;
+	ph->at_end = *s2_vm_counters(sim->vm);
+}
+
+static void phase_open(struct s2_sim *sim, const char *name, uint64_t now)
+{
+	struct s2_phase ph = { .name = g_strdup(name), .start = now };
+
+	phase_close(sim, now);
+	ph.at_start = *s2_vm_counters(sim->vm);
+	g_array_append_val(sim->phases, ph);
+}
+
+/* Every vCPU is at the barrier or finished: the VMM acts, then all go on. */
+static void barrier_check(struct s2_sim *sim, uint64_t now)
+{
+	struct s2_record rec;
+	uint64_t at, cycles;
+
+	if (!sim->nr_waiting || sim->nr_waiting + sim->nr_done < sim->nr_vcpus)
+		return;
+	if (!s2_cursor_take_vmm(sim->cur, &rec))
+		g_assert_not_reached();
+	at = now + to_cycles(sim, rec.delta);
+	if (rec.kind == S2_REC_PHASE)
+		phase_open(sim, sim->src->hdr.phases[rec.arg], at);
+	cycles = s2_vm_vmm(sim->vm, &rec, at);
+	sim->vmm_cycles += cycles;
+	sim->vmm_commands++;
+	s2_engine_schedule(&sim->eng, &sim->vmm_ev, at + cycles);
+}
+
+static void barrier_release(struct s2_engine *eng, struct s2_event *ev)
+{
+	struct s2_sim *sim = container_of(ev, struct s2_sim, vmm_ev);
+	uint32_t waiting = sim->nr_waiting;
+
+	sim->nr_waiting = 0;
+	for (uint32_t i = 0; i < sim->nr_vcpus && waiting; i++) {
+		struct s2_vcpu *v = &sim->vcpus[i];
+
+		if (v->state != S2_VCPU_BARRIER)
+			continue;
+		waiting--;
+		v->barrier_cycles += eng->now - v->barrier_since;
+		v->state = S2_VCPU_GUEST;
+		vcpu_fetch(v, eng->now);
+	}
+}
+
+static void fail(struct s2_sim *sim, GError *err)
+{
+	if (!sim->error)
+		sim->error = err;
+	else
+		g_error_free(err);
+	sim->eng.stop = true;
+}
+
+/* Take the vCPU's next record: guest compute until its access, or a barrier. */
+static void vcpu_fetch(struct s2_vcpu *v, uint64_t now)
+{
+	struct s2_sim *sim = v->sim;
+	GError *err = NULL;
+	uint64_t delta;
+
+	switch (s2_cursor_next(sim->cur, v->id, &v->rec, &err)) {
+	case S2_CUR_RECORD:
+		sim->records++;
+		delta = to_cycles(sim, v->rec.delta);
+		v->guest_cycles += delta;
+		v->state = S2_VCPU_GUEST;
+		s2_engine_schedule(&sim->eng, &v->ev, now + delta);
+		return;
+	case S2_CUR_BARRIER:
+		v->state = S2_VCPU_BARRIER;
+		v->barrier_since = now;
+		sim->nr_waiting++;
+		break;
+	case S2_CUR_END:
+		v->state = S2_VCPU_DONE;
+		v->finished = now;
+		sim->makespan = MAX(sim->makespan, now);
+		sim->nr_done++;
+		break;
+	case S2_CUR_ERROR:
+		fail(sim, err);
+		return;
+	}
+	barrier_check(sim, now);
+}
+
+static void vcpu_access(struct s2_vcpu *v, uint64_t now)
+{
+	if (s2_vm_access(v->sim->vm, v->id, v->rec.kind, v->rec.ipa, now)) {
+		v->accesses++;
+		vcpu_fetch(v, now);
+		return;
+	}
+	v->state = S2_VCPU_FAULT;
+	vcpu_fault(v, now);
+}
+
+static void vcpu_fault(struct s2_vcpu *v, uint64_t now)
+{
+	uint64_t next;
+
+	switch (s2_vm_fault_run(v->sim->vm, v->id, now, &next)) {
+	case S2_RUN_WAIT:
+		s2_engine_schedule(&v->sim->eng, &v->ev, next);
+		break;
+	case S2_RUN_BLOCKED:
+		break;
+	case S2_RUN_DONE:
+		vcpu_access(v, now);	/* back in the guest: the access runs again */
+		break;
+	case S2_RUN_EMULATED:
+		v->accesses++;
+		vcpu_fetch(v, now);
+		break;
+	}
+}
+
+static void vcpu_event(struct s2_engine *eng, struct s2_event *ev)
+{
+	struct s2_vcpu *v = container_of(ev, struct s2_vcpu, ev);
+
+	if (v->state == S2_VCPU_GUEST)
+		vcpu_access(v, eng->now);
+	else
+		vcpu_fault(v, eng->now);
+}
+
+static void wake_vcpu(void *opaque, uint32_t vcpu, uint64_t when)
+{
+	struct s2_sim *sim = opaque;
+
+	s2_engine_schedule(&sim->eng, &sim->vcpus[vcpu].ev, when);
+}
+
+struct s2_sim *s2_sim_new(struct s2_source *src, const struct s2_profile *prof,
+			  const struct s2_policy *pol)
+{
+	struct s2_sim *sim = g_new0(struct s2_sim, 1);
+
+	s2_engine_init(&sim->eng);
+	sim->src = src;
+	sim->cur = s2_cursor_new(src);
+	sim->prof = prof;
+	sim->pol = pol;
+	sim->freq_mhz = src->hdr.freq_mhz ? src->hdr.freq_mhz : prof->freq_mhz;
+	sim->vm = s2_vm_new(&src->hdr, prof, pol);
+	s2_vm_set_waker(sim->vm, wake_vcpu, sim);
+	sim->nr_vcpus = src->hdr.nr_vcpus;
+	sim->vcpus = g_new0(struct s2_vcpu, sim->nr_vcpus);
+	for (uint32_t i = 0; i < sim->nr_vcpus; i++) {
+		sim->vcpus[i].id = i;
+		sim->vcpus[i].sim = sim;
+		s2_event_init(&sim->vcpus[i].ev, vcpu_event);
+	}
+	s2_event_init(&sim->vmm_ev, barrier_release);
+	sim->phases = g_array_new(FALSE, TRUE, sizeof(struct s2_phase));
+	return sim;
+}
+
+bool s2_sim_run(struct s2_sim *sim, GError **err)
+{
+	for (uint32_t i = 0; i < sim->nr_vcpus && !sim->error; i++)
+		vcpu_fetch(&sim->vcpus[i], 0);
+	s2_engine_run(&sim->eng);
+	if (sim->error) {
+		g_propagate_error(err, sim->error);
+		sim->error = NULL;
+		return false;
+	}
+	phase_close(sim, sim->makespan);
+	return true;
+}
+
+void s2_sim_free(struct s2_sim *sim)
+{
+	if (!sim)
+		return;
+	for (guint i = 0; i < sim->phases->len; i++)
+		g_free(g_array_index(sim->phases, struct s2_phase, i).name);
+	g_array_free(sim->phases, TRUE);
+	s2_vm_free(sim->vm);
+	s2_cursor_free(sim->cur);
+	s2_source_close(sim->src);
+	g_free(sim->vcpus);
+	s2_engine_destroy(&sim->eng);
+	if (sim->error)
+		g_error_free(sim->error);
+	g_free(sim);
+}
