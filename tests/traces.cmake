@@ -1,0 +1,2 @@
+# Tests of the trace formats, importers and tools (traces/).
+s2_add_test(test_trace_binary test_trace_binary.c s2traces)
