@@ -1,0 +1,2 @@
+s2_add_test(test_sim_cli test_sim_cli.c PkgConfig::GLIB)
+add_dependencies(test_sim_cli sim)

@@ -1,0 +1,141 @@
+/*
+ * tests/test_sim_cli.c - the `sim` command as a user meets it: exit codes,
+ * messages naming the file and line, no partial output, identical reruns.
+ */
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *sim_path(void)
+{
+	return g_build_filename(g_getenv("S2SIM_BUILD_DIR"), "sim", "sim", NULL);
+}
+
+static int run_sim(const char *const *args, char **out, char **err)
+{
+	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+	GError *gerr = NULL;
+	int status;
+
+	g_ptr_array_add(argv, sim_path());
+	for (; *args; args++)
+		g_ptr_array_add(argv, g_strdup(*args));
+	g_ptr_array_add(argv, NULL);
+	g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
+				   NULL, out, err, &status, &gerr));
+	g_assert_no_error(gerr);
+	g_ptr_array_free(argv, TRUE);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static char *tmp_dir;
+
+static char *tmp_file(const char *name, const char *text)
+{
+	char *path = g_build_filename(tmp_dir, name, NULL);
+
+	if (text)
+		g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	return path;
+}
+
+static const char good[] =
+	"s2sim-trace 1\nvcpus 2\nmemslot 0 gpa=0x40000000 size=64M backing=thp populated=yes\n"
+	"end-header\n0 0 R 0x40000000\n1 0 W 0x40001000\n0 100 X 0x40200000\n1 5 R 0x9000000\n";
+
+static void test_bad_line_exit_2_and_no_json(void)
+{
+	char *trace = tmp_file("bad.trace",
+		"s2sim-trace 1\nvcpus 1\nmemslot 0 gpa=0x40000000 size=2M backing=4k\n"
+		"end-header\n0 0 R 0x40000000\n0 0 Z 0x40000000\n");
+	char *json = tmp_file("bad.json", NULL);
+	const char *args[] = { "--policy=handler", "--json", json, trace, NULL };
+	char *out, *err, *want = g_strdup_printf("%s:6: ", trace);
+
+	g_assert_cmpint(run_sim(args, &out, &err), ==, 2);
+	g_assert_nonnull(strstr(err, want));
+	g_assert_cmpstr(out, ==, "");
+	g_assert_false(g_file_test(json, G_FILE_TEST_EXISTS));
+	g_free(out);
+	g_free(err);
+	g_free(want);
+	g_free(json);
+	g_free(trace);
+}
+
+static void test_unknown_option_and_policy(void)
+{
+	char *trace = tmp_file("good.trace", good);
+	const char *opt[] = { "--policy=handler", "--frobnicate", trace, NULL };
+	const char *pol[] = { "--policy=nosuch", trace, NULL };
+	const char *prof[] = { "--policy=abort", "--profile=nosuch", trace, NULL };
+	char *out, *err;
+
+	g_assert_cmpint(run_sim(opt, &out, &err), ==, 2);
+	g_assert_nonnull(strstr(err, "--frobnicate"));
+	g_free(out);
+	g_free(err);
+	g_assert_cmpint(run_sim(pol, &out, &err), ==, 2);
+	g_assert_nonnull(strstr(err, "unknown policy 'nosuch'"));
+	g_free(out);
+	g_free(err);
+	g_assert_cmpint(run_sim(prof, &out, &err), ==, 2);
+	g_assert_nonnull(strstr(err, "nosuch.ini"));
+	g_free(out);
+	g_free(err);
+	g_free(trace);
+}
+
+/* The same inputs give the same bytes, summary and JSON alike. */
+static void test_rerun_byte_identical(void)
+{
+	char *trace = tmp_file("good.trace", good);
+	char *j1 = tmp_file("1.json", NULL), *j2 = tmp_file("2.json", NULL);
+	const char *a1[] = { "--policy=abort", "--json", j1, trace, NULL };
+	const char *a2[] = { "--policy=abort", "--json", j2, trace, NULL };
+	char *o1, *o2, *e1, *e2, *t1, *t2;
+
+	g_assert_cmpint(run_sim(a1, &o1, &e1), ==, 0);
+	g_assert_cmpint(run_sim(a2, &o2, &e2), ==, 0);
+	g_assert_cmpstr(o1, ==, o2);
+	g_assert_true(g_file_get_contents(j1, &t1, NULL, NULL));
+	g_assert_true(g_file_get_contents(j2, &t2, NULL, NULL));
+	g_assert_cmpstr(t1, ==, t2);
+	/* the JSON carries the resolved configuration and the results */
+	g_assert_nonnull(strstr(t1, "\"cmo_site\" : \"abort\""));
+	g_assert_nonnull(strstr(t1, "\"dc_civac_cold\" : \"20\""));
+	g_assert_nonnull(strstr(t1, "\"mmio\" : 1"));
+	g_assert_nonnull(strstr(o1, "makespan:"));
+	g_free(o1); g_free(o2); g_free(e1); g_free(e2); g_free(t1); g_free(t2);
+	g_free(j1); g_free(j2); g_free(trace);
+}
+
+static void test_list_policies(void)
+{
+	const char *args[] = { "--list-policies", NULL };
+	char *out, *err;
+
+	g_assert_cmpint(run_sim(args, &out, &err), ==, 0);
+	g_assert_nonnull(strstr(out, "abort"));
+	g_assert_nonnull(strstr(out, "v5.13"));
+	g_assert_nonnull(strstr(out, "handler"));
+	g_assert_nonnull(strstr(out, "25aa28691bb9"));
+	g_free(out);
+	g_free(err);
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	g_test_init(&argc, &argv, NULL);
+	tmp_dir = g_dir_make_tmp("s2cli-XXXXXX", NULL);
+	g_test_add_func("/sim/cli/bad-line-exit-2-no-json", test_bad_line_exit_2_and_no_json);
+	g_test_add_func("/sim/cli/unknown-option-policy-profile", test_unknown_option_and_policy);
+	g_test_add_func("/sim/cli/rerun-byte-identical", test_rerun_byte_identical);
+	g_test_add_func("/sim/cli/list-policies", test_list_policies);
+	ret = g_test_run();
+	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmp_dir);
+	if (system(cmd)) {}
+	return ret;
+}
