@@ -119,11 +119,12 @@ uint64_t wl_rand(struct wl_trace *t, uint64_t lo, uint64_t hi)
 
 	if (hi <= lo)
 		return lo;
-	/* two draws: GRand's range helpers stop at 32 bits */
-	if (span > G_MAXINT32) {
-		uint64_t r = (uint64_t)g_rand_int(t->rng) << 32 | g_rand_int(t->rng);
+	/* two draws: GRand's range helpers stop at 32 bits (span 0: all 64) */
+	if (span > G_MAXINT32 || !span) {
+		uint64_t r = (uint64_t)g_rand_int(t->rng) << 32;
 
-		return lo + r % span;
+		r |= g_rand_int(t->rng);
+		return span ? lo + r % span : r;
 	}
 	return lo + (uint64_t)g_rand_int_range(t->rng, 0, (gint32)span);
 }

@@ -98,21 +98,31 @@ static char *scenario_list(void)
 	return g_string_free(s, FALSE);
 }
 
+/* --help shows the chosen scenario's defaults, not a placeholder. */
+static void describe_defaults(const struct wl_scenario *sc)
+{
+	static char vcpus[64], mem[64], backing[96];
+
+	g_snprintf(vcpus, sizeof(vcpus), "Number of vCPUs (default %u)", sc->default_vcpus);
+	g_snprintf(mem, sizeof(mem), "Guest memory size (default %" G_GUINT64_FORMAT "M)",
+		   (guint64)(sc->default_mem >> 20));
+	g_snprintf(backing, sizeof(backing), "Host memory behind guest RAM: 4k, thp, "
+		   "hugetlb-2m, hugetlb-1g (default %s)", s2_backing_name(sc->default_backing));
+	common_entries[0].description = vcpus;
+	common_entries[1].description = mem;
+	common_entries[2].description = backing;
+}
+
 static GOptionContext *make_context(const struct wl_scenario *sc)
 {
 	GOptionContext *ctx = g_option_context_new(sc ? sc->name : "SCENARIO");
 	char *desc = scenario_list();
 
+	if (sc)
+		describe_defaults(sc);
 	g_option_context_add_main_entries(ctx, common_entries, NULL);
-	if (sc && sc->entries) {
-		char *title = g_strdup_printf("Options of %s:", sc->name);
-		GOptionGroup *g = g_option_group_new(sc->name, title,
-						     "Show scenario options", NULL, NULL);
-
-		g_option_group_add_entries(g, sc->entries);
-		g_option_context_add_group(ctx, g);
-		g_free(title);
-	}
+	if (sc && sc->entries)
+		g_option_context_add_main_entries(ctx, sc->entries, NULL);
 	g_option_context_set_summary(ctx, sc ? sc->summary : "Write a synthetic s2sim trace.");
 	g_option_context_set_description(ctx, desc);
 	g_free(desc);
