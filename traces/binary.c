@@ -433,8 +433,8 @@ static int check_layout(struct bin_source *b, GError **err)
 	if (b->in->streaming && l->phases_off > l->records_off)
 		return bin_err(b, err, 0, "the phase table follows the records, which a compressed file cannot do");
 	/* the parts tile the file: no gap where a miscounted record could hide */
-	if (l->phases_off < l->records_off ? l->records_off != l->phases_off + l->phases_len
-					   : l->records_off != tables || l->phases_off != records_end(l))
+	if (!(l->phases_off == tables && l->records_off == tables + l->phases_len) &&
+	    !(l->records_off == tables && l->phases_off == records_end(l)))
 		return bin_err(b, err, 0, "record count mismatch: %" PRIu64 " records at byte %" PRIu64
 			       " do not meet the phase table at byte %" PRIu64,
 			       l->nr_records, l->records_off, l->phases_off);
@@ -702,6 +702,7 @@ struct s2_source *s2_binary_source_open(const char *path, FILE *f, bool zstd,
 	struct bin_source *b = g_new0(struct bin_source, 1);
 
 	b->base.ops = &binary_source_ops;
+	b->base.encoding = zstd ? "binary-zstd" : "binary";
 	b->base.path = g_strdup(path);
 	s2_trace_header_init(&b->base.hdr);
 	b->f = f;

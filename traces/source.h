@@ -26,6 +26,7 @@ struct s2_source {
 	const struct s2_source_ops *ops;
 	struct s2_trace_header hdr;
 	char *path;
+	const char *encoding;	/* "text", "binary", "binary-zstd", "import" */
 };
 
 struct s2_source *s2_source_open(const char *path, GError **err);

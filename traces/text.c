@@ -355,6 +355,7 @@ struct s2_source *s2_text_source_open(const char *path, FILE *f, GError **err)
 	struct text_source *t = g_new0(struct text_source, 1);
 
 	t->base.ops = &text_source_ops;
+	t->base.encoding = "text";
 	t->base.path = g_strdup(path);
 	s2_trace_header_init(&t->base.hdr);
 	t->f = f;

@@ -1,0 +1,19 @@
+/*
+ * traces/import_tracecmd.c - the line prefix of `trace-cmd report`.
+ *
+ *        CPU 0/KVM-4321  [003]  1234.567892: kvm_guest_fault:      ipa 0x40a3c000, ...
+ *
+ * comm and thread id joined by the last '-' (comm may hold blanks and
+ * dashes), the CPU in brackets, optionally the latency flags (-l, e.g.
+ * "d..2."), seconds with 6 decimals (9 with -t), then the event name,
+ * padded.  Before the events it prints "cpus=N" and, in newer versions,
+ * "version = N" and "CPU N is empty".
+ */
+#include "import.h"
+
+const struct s2_import_format s2_import_trace_cmd = {
+	.name = "trace-cmd",
+	.line = "^\\s*(?<comm>.*)-(?<tid>\\d+)\\s+\\[\\d+\\]\\s+(?:\\S+\\s+)?"
+		"(?<sec>\\d+)\\.(?<frac>\\d+):\\s+(?:\\w+:)?(?<event>\\w+):\\s*(?<fields>.*)$",
+	.noise = "^(cpus=\\d+|version\\s*=.*|CPU\\s*\\d+ is empty.*)$",
+};
