@@ -2,3 +2,5 @@
 s2_add_test(test_trace_binary test_trace_binary.c s2traces)
 s2_add_test(test_import test_import.c s2traces)
 add_dependencies(test_import trace-conv)
+s2_add_test(test_trace_info test_trace_info.c s2traces)
+add_dependencies(test_trace_info trace-info)
