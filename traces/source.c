@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "source.h"
@@ -80,6 +81,7 @@ bool s2_writer_init(struct s2_writer *w, const struct s2_writer_ops *ops,
 		    const char *path, const struct s2_trace_header *hdr,
 		    GError **err)
 {
+	mode_t um;
 	int fd;
 
 	w->ops = ops;
@@ -92,6 +94,10 @@ bool s2_writer_init(struct s2_writer *w, const struct s2_writer_ops *ops,
 			    g_strerror(errno));
 		goto fail;
 	}
+	/* mkstemp makes 0600; a trace is an ordinary file, readable as umask allows */
+	um = umask(0);
+	umask(um);
+	fchmod(fd, 0666 & ~um);
 	w->f = fdopen(fd, "w");
 	if (!w->f) {
 		close(fd);
