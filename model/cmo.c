@@ -20,8 +20,9 @@ uint64_t s2_dclean(struct s2_vm *vm, uint64_t bytes, uint64_t hot_bytes)
 
 /*
  * DIC: the range helper is patched down to barriers.  An aliasing (VIPT)
- * I-cache is invalidated whole (IC IALLUIS).  Otherwise one IC IVAU per line,
- * each a DVM operation on the machine-wide path (calibration.md §2 D1).
+ * I-cache, or since v6.7 a range above MAX_DVM_OPS lines, is invalidated
+ * whole (IC IALLUIS).  Otherwise one IC IVAU per line, each a DVM operation
+ * on the machine-wide path (calibration.md §2 D1), closed by one DSB ISH.
  */
 uint64_t s2_iinval(struct s2_vm *vm, uint64_t now, uint64_t bytes)
 {
@@ -33,7 +34,7 @@ uint64_t s2_iinval(struct s2_vm *vm, uint64_t now, uint64_t bytes)
 		vm->c.iinval_elided_dic++;
 		return 0;
 	}
-	if (p->icache == S2_ICACHE_VIPT) {
+	if (s2_icache_whole(vm, bytes)) {
 		vm->c.iinval_all++;
 		return s2_dvm_request(vm, now, p->dvm_op_service + p->dvm_sync_service,
 				      p->ic_iallu_is);

@@ -29,14 +29,15 @@ void s2_break_add(struct s2_vm *vm, uint64_t start, uint64_t size)
 	vm->breaks[vm->nr_breaks++] = (struct s2_break){ start, start + size };
 }
 
-void s2_break_del(struct s2_vm *vm, uint64_t start)
+bool s2_break_del(struct s2_vm *vm, uint64_t start)
 {
 	for (uint32_t i = 0; i < vm->nr_breaks; i++) {
 		if (vm->breaks[i].start == start) {
 			vm->breaks[i] = vm->breaks[--vm->nr_breaks];
-			return;
+			return true;
 		}
 	}
+	return false;
 }
 
 static bool in_break_window(const struct s2_vm *vm, uint64_t ipa)
@@ -83,6 +84,7 @@ static void build_pipeline(struct s2_fault *f)
 	push(f, OP_EXIT);
 	push(f, OP_PREPARE);
 	push(f, OP_GUP);
+	push(f, OP_PRELOCK_CMO);
 	push(f, OP_LOCK);
 	push(f, OP_LOCKED_PREP);
 	push(f, OP_WALK);
@@ -238,17 +240,10 @@ static uint64_t op_gup(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
 	return cycles;
 }
 
-/*
- * Under the lock, before the walk: transparent_hugepage_adjust(), prot, and
- * - for the abort policy only - the v5.13 CMOs:
- *   if (fault_status != FSC_PERM && !device) clean_dcache_guest_page(pfn, vma_pagesize);
- *   if (exec_fault) invalidate_icache_guest_page(pfn, vma_pagesize);
- * which run whether or not the walk will change anything.
- */
-static uint64_t op_locked_prep(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
+/* transparent_hugepage_adjust(): only PMD-sized THP, only if the block fits the memslot. */
+static void thp_adjust(struct s2_vm *vm, struct s2_fault *f)
 {
 	const struct s2_memslot *slot = fault_slot(vm, f);
-	uint64_t cycles = 0;
 
 	if (f->vma_pagesize == PAGE_SIZE && !f->force_pte && slot->backing == S2_BACKING_THP &&
 	    supports_huge_mapping(slot, fault_hva(slot, f->ipa), PMD_SIZE)) {
@@ -256,15 +251,18 @@ static uint64_t op_locked_prep(struct s2_vm *vm, struct s2_fault *f, uint64_t no
 		f->ipa &= ~(PMD_SIZE - 1);
 		f->phys &= ~(PMD_SIZE - 1);
 	}
-	f->prot = KVM_PGTABLE_PROT_R;
-	if (f->writable)
-		f->prot |= KVM_PGTABLE_PROT_W;
-	if (f->exec_fault || vm->prof->dic)
-		f->prot |= KVM_PGTABLE_PROT_X;
-	if (f->kind != S2_FAULT_PERMISSION)
-		vm->c.dclean_abort_site_bytes += f->vma_pagesize;
-	if (vm->pol->cmo_site != S2_CMO_AT_ABORT)
-		return 0;
+}
+
+/*
+ * The CMOs of user_mem_abort() in v5.13:
+ *   if (fault_status != FSC_PERM && !device) clean_dcache_guest_page(pfn, vma_pagesize);
+ *   if (exec_fault) invalidate_icache_guest_page(pfn, vma_pagesize);
+ * which run whether or not the walk will change anything.
+ */
+static uint64_t abort_site_cmos(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
+{
+	uint64_t cycles = 0;
+
 	if (f->kind != S2_FAULT_PERMISSION) {
 		uint64_t c = s2_dclean(vm, f->vma_pagesize, f->zeroed_bytes);
 
@@ -280,27 +278,76 @@ static uint64_t op_locked_prep(struct s2_vm *vm, struct s2_fault *f, uint64_t no
 	return cycles;
 }
 
+/*
+ * The what-if site: the same CMOs after GUP, before the lock, for
+ * translation faults (a permission fault cleans nothing in v5.13 either).
+ * The THP decision is taken here, since it does not need the lock.
+ */
+static uint64_t op_prelock_cmo(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
+{
+	if (vm->pol->cmo_site != S2_CMO_PRELOCK || f->kind == S2_FAULT_PERMISSION)
+		return 0;
+	thp_adjust(vm, f);
+	return abort_site_cmos(vm, f, now);
+}
+
+/* Under the lock, before the walk: THP adjust, prot, and the abort-site CMOs. */
+static uint64_t op_locked_prep(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
+{
+	thp_adjust(vm, f);
+	f->prot = KVM_PGTABLE_PROT_R;
+	if (f->writable)
+		f->prot |= KVM_PGTABLE_PROT_W;
+	if (f->exec_fault || vm->prof->dic)
+		f->prot |= KVM_PGTABLE_PROT_X;
+	if (f->kind != S2_FAULT_PERMISSION)
+		vm->c.dclean_abort_site_bytes += f->vma_pagesize;
+	if (vm->pol->cmo_site != S2_CMO_AT_ABORT)
+		return 0;
+	return abort_site_cmos(vm, f, now);
+}
+
+/*
+ * Which side of mmu_lock: v5.18's fast path takes the read side only for a
+ * dirty-logging write fault on a PAGE_SIZE leaf (it can only relax); v6.2
+ * takes it for every fault.
+ */
+static bool fault_takes_write_lock(const struct s2_vm *vm, const struct s2_fault *f)
+{
+	switch (vm->pol->lock) {
+	case S2_LOCK_RW_READ:
+		return false;
+	case S2_LOCK_RW_FASTPATH:
+		return !(f->logging && f->kind == S2_FAULT_PERMISSION && f->write_fault &&
+			 s2_granule(f->fault_level) == PAGE_SIZE);
+	default:
+		return true;
+	}
+}
+
+static uint64_t op_lock(struct s2_vm *vm, uint32_t vcpu, struct s2_fault *f, uint64_t now)
+{
+	uint64_t cycles;
+
+	f->lock_write = fault_takes_write_lock(vm, f);
+	return s2_lock_try(vm, vcpu, now, f->lock_write, &cycles) ? cycles : UINT64_MAX;
+}
+
 /* "if (fault_status == FSC_PERM && vma_pagesize == fault_granule)" relax, else map. */
 static uint64_t op_walk(struct s2_vm *vm, struct s2_fault *f)
 {
 	struct s2_op plan[S2_MAX_OPS];
 	uint32_t nr = 0, rest = f->nr_ops - f->pc - 1;
-	uint64_t depth;
 
-	if (f->kind == S2_FAULT_PERMISSION && f->vma_pagesize == s2_granule(f->fault_level)) {
+	if (f->kind == S2_FAULT_PERMISSION && f->vma_pagesize == s2_granule(f->fault_level))
 		s2_plan_relax(vm, f, plan, &nr);
-		depth = f->fault_level - vm->pgt.start_level + 1;
-	} else {
+	else
 		s2_plan_map(vm, f, plan, &nr);
-		depth = s2_walk_depth(vm, f->vma_pagesize);
-	}
-	vm->c.outcome[f->outcome]++;
 	g_assert(f->nr_ops + nr <= S2_MAX_OPS);
 	memmove(&f->ops[f->pc + 1 + nr], &f->ops[f->pc + 1], rest * sizeof(struct s2_op));
 	memcpy(&f->ops[f->pc + 1], plan, nr * sizeof(struct s2_op));
 	f->nr_ops += nr;
-	vm->c.cost[S2_COST_HANDLER] += depth * vm->prof->walk_level;
-	return depth * vm->prof->walk_level;
+	return 0;
 }
 
 static uint64_t charge(struct s2_vm *vm, enum s2_cost_kind kind, uint64_t cycles)
@@ -309,52 +356,149 @@ static uint64_t charge(struct s2_vm *vm, enum s2_cost_kind kind, uint64_t cycles
 	return cycles;
 }
 
-static uint64_t op_break(struct s2_vm *vm, const struct s2_op *op)
+/* Tables compare by kind: the model keeps a child count where the kernel keeps an address. */
+static bool pte_same(kvm_pte_t a, kvm_pte_t b, uint32_t level)
 {
-	uint64_t base = op->ipa & ~(s2_granule(op->level) - 1);
+	if (kvm_pte_table(a, level) || kvm_pte_table(b, level))
+		return kvm_pte_table(a, level) && kvm_pte_table(b, level);
+	return a == b;
+}
 
-	s2pt_set(&vm->pgt, op->level, base, 0);
-	s2_break_add(vm, base, s2_granule(op->level));
+/*
+ * A shared walker's cmpxchg: the entry must still hold what the walker
+ * read.  Under the exclusive lock nobody else can have changed it.
+ */
+static bool entry_unchanged(struct s2_vm *vm, struct s2_fault *f, const struct s2_op *op)
+{
+	kvm_pte_t cur = s2pt_get(&vm->pgt, op->level, op->ipa);
+
+	if (pte_same(cur, op->old, op->level))
+		return true;
+	g_assert(vm->pol->brk == S2_BREAK_CMPXCHG);
+	f->aborted = true;
+	f->outcome = S2_OUT_EAGAIN;
+	f->eagain = stage2_pte_is_locked(cur) ? S2_EAGAIN_LOCKED : S2_EAGAIN_LOST_RACE;
+	return false;
+}
+
+/*
+ * The walker reads an entry when it reaches it.  A table that another
+ * walker installed since the plan was made is simply descended into: skip
+ * our break and our table for that level.
+ */
+static bool table_appeared(struct s2_vm *vm, struct s2_fault *f, struct s2_op *op)
+{
+	struct s2_op *table = op;
+
+	if (op->kind == OP_BREAK)
+		table = &f->ops[f->pc + 1];
+	if (table->kind != OP_TABLE || table->level != op->level ||
+	    !kvm_pte_table(s2pt_get(&vm->pgt, op->level, op->ipa), op->level))
+		return false;
+	table->kind = OP_STEP;
+	table->size = 0;
+	return true;
+}
+
+static uint64_t entry_base(const struct s2_op *op)
+{
+	return op->ipa & ~(s2_granule(op->level) - 1);
+}
+
+static uint64_t op_break(struct s2_vm *vm, struct s2_fault *f, struct s2_op *op)
+{
+	bool shared = vm->pol->brk == S2_BREAK_CMPXCHG;
+
+	if (shared && table_appeared(vm, f, op))
+		return 0;
+	if (!entry_unchanged(vm, f, op))
+		return 0;
+	s2pt_set(&vm->pgt, op->level, entry_base(op), shared ? KVM_INVALID_PTE_LOCKED : 0);
+	s2_break_add(vm, entry_base(op), s2_granule(op->level));
 	return 0;
 }
 
-static uint64_t op_make(struct s2_vm *vm, const struct s2_op *op)
+/* stage2_make_pte(): a leaf where our break left the entry ours, or an invalid one. */
+static uint64_t op_make(struct s2_vm *vm, struct s2_fault *f, const struct s2_op *op)
 {
-	uint64_t base = op->ipa & ~(s2_granule(op->level) - 1);
+	if (!op->after_break && !entry_unchanged(vm, f, op))
+		return 0;
+	s2pt_set(&vm->pgt, op->level, entry_base(op), op->pte);
+	s2_break_del(vm, entry_base(op));
+	vm->c.maps_by_level[op->level]++;
+	vm->c.table_collapses += kvm_pte_table(op->old, op->level);
+	return 0;
+}
 
-	s2pt_set(&vm->pgt, op->level, base, op->pte);
-	s2_break_del(vm, base);
+/* The relax walker's store: WRITE_ONCE under the lock, cmpxchg when shared (v6.2). */
+static uint64_t op_set_attr(struct s2_vm *vm, struct s2_fault *f, const struct s2_op *op)
+{
+	if (entry_unchanged(vm, f, op))
+		s2pt_set(&vm->pgt, op->level, entry_base(op), op->pte);
 	return 0;
 }
 
 /* kvm_set_table_pte() with a page from the vCPU's memcache, topped up before the lock. */
-static uint64_t op_table(struct s2_vm *vm, struct s2_vcpu_model *v, const struct s2_op *op)
+static uint64_t op_table(struct s2_vm *vm, struct s2_vcpu_model *v, struct s2_fault *f,
+			 const struct s2_op *op)
 {
-	uint64_t base = op->ipa & ~(s2_granule(op->level) - 1);
-
+	if (!op->after_break && !entry_unchanged(vm, f, op))
+		return 0;
 	g_assert(v->memcache > 0);
 	v->memcache--;
 	vm->c.pt_pages_allocated++;
-	s2pt_set(&vm->pgt, op->level, base, s2_make_table(0));
-	s2_break_del(vm, base);
+	vm->c.block_splits += kvm_pte_valid(op->old);
+	s2pt_set(&vm->pgt, op->level, entry_base(op), s2_make_table(0));
+	s2_break_del(vm, entry_base(op));
 	return 0;
 }
 
-static uint64_t op_free_subtree(struct s2_vm *vm, const struct s2_op *op)
+/*
+ * The old table under a new block: v5.13..v6.1 drop its leaves inside the
+ * break window (teardown per entry); v6.2 frees it after an RCU grace
+ * period, off the faulting vCPU's path (op->size marks that).
+ */
+static uint64_t op_free_subtree(struct s2_vm *vm, struct s2_fault *f, const struct s2_op *op)
 {
-	uint64_t freed = s2pt_free_subtree(&vm->pgt, op->level, op->ipa);
+	uint64_t freed;
 
+	if (f->aborted)
+		return 0;
+	freed = s2pt_free_subtree(&vm->pgt, op->level, op->ipa);
 	vm->c.pt_entries_freed += freed;
+	if (op->size)
+		return 0;
 	return charge(vm, S2_COST_PGTABLE, freed * vm->prof->teardown_per_pte);
 }
 
+/*
+ * __kvm_tlb_flush_vmid_ipa: TLBI IPAS2E1IS + DSB ISH + TLBI VMALLE1IS + DSB ISH;
+ * __kvm_tlb_flush_vmid: TLBI VMALLS12E1IS + DSB ISH;
+ * __kvm_tlb_flush_vmid_range (v6.6): TLBI RIPAS2E1IS + DSB ISH + TLBI VMALLE1IS + DSB ISH;
+ * __kvm_tlb_flush_vmid_ipa_nsh (v6.5): the non-shareable forms, no DVM broadcast.
+ */
 static uint64_t op_tlbi(struct s2_vm *vm, const struct s2_op *op, uint64_t now)
 {
-	/* __kvm_tlb_flush_vmid_ipa: TLBI IPAS2E1IS + TLBI VMALLE1IS, each with DSB ISH */
-	int syncs = op->kind == OP_TLBI_IPA ? 2 : 1;
-
 	vm->c.tlbi[op->cause]++;
-	return charge(vm, S2_COST_TLBI, s2_tlbi_cycles(vm, now, syncs));
+	switch (op->kind) {
+	case OP_TLBI_LOCAL:
+		vm->c.tlbi_local++;
+		return charge(vm, S2_COST_TLBI, vm->prof->tlbi_local_nsh);
+	case OP_TLBI_VMID:
+		return charge(vm, S2_COST_TLBI, s2_tlbi_cycles(vm, now, 1));
+	default:
+		return charge(vm, S2_COST_TLBI, s2_tlbi_cycles(vm, now, 2));
+	}
+}
+
+/* The end of the critical section: one place counts how the walk ended. */
+static uint64_t op_unlock(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
+{
+	vm->c.outcome[f->outcome]++;
+	if (f->outcome == S2_OUT_EAGAIN)
+		vm->c.eagain[f->eagain]++;
+	s2_lock_release(vm, now, f->lock_write);
+	return 0;
 }
 
 /* One step; returns its cycles, or UINT64_MAX when the vCPU blocks on the lock. */
@@ -377,32 +521,45 @@ static uint64_t run_op(struct s2_vm *vm, uint32_t vcpu, struct s2_op *op, uint64
 		return op_prepare(vm, v, f);
 	case OP_GUP:
 		return op_gup(vm, f, now);
+	case OP_PRELOCK_CMO:
+		return op_prelock_cmo(vm, f, now);
 	case OP_LOCK:
-		return s2_lock_try(vm, vcpu, now) ? p->lock_acquire : UINT64_MAX;
+		return op_lock(vm, vcpu, f, now);
 	case OP_LOCKED_PREP:
 		return op_locked_prep(vm, f, now);
 	case OP_WALK:
 		return op_walk(vm, f);
+	case OP_STEP:
+		return charge(vm, S2_COST_HANDLER, op->size);
 	case OP_BREAK:
-		return op_break(vm, op);
+		return op_break(vm, f, op);
 	case OP_MAKE:
-		return op_make(vm, op);
+		return op_make(vm, f, op);
+	case OP_SET_ATTR:
+		return op_set_attr(vm, f, op);
 	case OP_TABLE:
-		return op_table(vm, v, op);
+		return op_table(vm, v, f, op);
 	case OP_FREE_SUBTREE:
-		return op_free_subtree(vm, op);
+		return op_free_subtree(vm, f, op);
 	case OP_TLBI_IPA:
+	case OP_TLBI_LOCAL:
 	case OP_TLBI_VMID:
+	case OP_TLBI_RANGE:
 		return op_tlbi(vm, op, now);
 	case OP_DCLEAN:
 		return charge(vm, S2_COST_DCACHE, s2_dclean(vm, op->size, f->zeroed_bytes));
 	case OP_IINVAL:
 		return charge(vm, S2_COST_ICACHE, s2_iinval(vm, now, op->size));
 	case OP_UNLOCK:
-		s2_lock_release(vm, now);
-		return 0;
+		return op_unlock(vm, f, now);
 	}
 	g_assert_not_reached();
+}
+
+/* After a lost cmpxchg the walker returns at once: only unlock and entry remain. */
+static bool skipped(const struct s2_fault *f, const struct s2_op *op)
+{
+	return f->aborted && !op->on_eagain && op->kind != OP_UNLOCK && op->kind != OP_ENTRY;
 }
 
 /*
@@ -416,7 +573,7 @@ enum s2_run s2_vm_fault_run(struct s2_vm *vm, uint32_t vcpu, uint64_t now, uint6
 
 	while (f->pc < f->nr_ops) {
 		struct s2_op *op = &f->ops[f->pc];
-		uint64_t cycles = run_op(vm, vcpu, op, now);
+		uint64_t cycles = skipped(f, op) ? 0 : run_op(vm, vcpu, op, now);
 
 		if (cycles == UINT64_MAX)
 			return S2_RUN_BLOCKED;

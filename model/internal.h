@@ -23,17 +23,22 @@ enum s2_op_kind {
 	OP_EXIT,
 	OP_PREPARE,		/* vma_pagesize, memcache top-up: before the lock */
 	OP_GUP,			/* gfn_to_pfn_prot(): populate the host page */
+	OP_PRELOCK_CMO,		/* the prelock what-if */
 	OP_LOCK,
 	OP_LOCKED_PREP,		/* THP adjust, prot, abort-site CMOs */
 	OP_WALK,
-	OP_BREAK,		/* kvm_clear_pte() */
+	OP_STEP,		/* the walker reaching the next level */
+	OP_BREAK,		/* kvm_clear_pte(), or cmpxchg to KVM_INVALID_PTE_LOCKED */
 	OP_TLBI_IPA,		/* __kvm_tlb_flush_vmid_ipa */
+	OP_TLBI_LOCAL,		/* __kvm_tlb_flush_vmid_ipa_nsh */
 	OP_TLBI_VMID,		/* __kvm_tlb_flush_vmid */
+	OP_TLBI_RANGE,		/* kvm_tlb_flush_vmid_range */
 	OP_DCLEAN,		/* dcache_clean_inval_poc */
 	OP_IINVAL,		/* icache_inval_pou */
 	OP_TABLE,		/* new table page from the memcache */
 	OP_FREE_SUBTREE,	/* the old table under a new block */
-	OP_MAKE,		/* smp_store_release(ptep, new) */
+	OP_MAKE,		/* stage2_make_pte(): a new leaf */
+	OP_SET_ATTR,		/* stage2_attr_walker's store (a cmpxchg when shared) */
 	OP_UNLOCK,
 	OP_ENTRY,
 	OP_MMIO,
@@ -43,10 +48,21 @@ struct s2_op {
 	uint8_t kind;
 	uint8_t level;
 	uint8_t cause;		/* enum s2_tlbi_cause for TLBIs */
+	bool on_eagain;		/* still runs when the walk gave up (-EAGAIN) */
+	bool after_break;	/* our own break made the entry ours: store without a check */
 	uint64_t ipa;
 	uint64_t size;
-	kvm_pte_t pte;
+	kvm_pte_t pte;		/* the value to store */
+	kvm_pte_t old;		/* the entry as the walker read it */
 };
+
+/* KVM_INVALID_PTE_LOCKED (v6.2 hyp/pgtable.c): invalid, software bit 10 set. */
+#define KVM_INVALID_PTE_LOCKED	(1ULL << 10)
+
+static inline bool stage2_pte_is_locked(kvm_pte_t pte)
+{
+	return !kvm_pte_valid(pte) && (pte & KVM_INVALID_PTE_LOCKED);
+}
 
 struct s2_fault {
 	uint64_t ipa;			/* fault_ipa, aligned to vma_pagesize once known */
@@ -56,6 +72,8 @@ struct s2_fault {
 	uint32_t fault_level;
 	bool write_fault, exec_fault;
 	bool writable, force_pte, logging;
+	bool lock_write, aborted;
+	enum s2_eagain_cause eagain;
 	uint64_t vma_pagesize;
 	uint64_t zeroed_bytes;		/* host bytes this fault zeroed: still in the cache */
 	int prot;
@@ -72,12 +90,22 @@ struct s2_vcpu_model {
 	uint64_t fault_cycles, faults;
 };
 
-/* kvm->mmu_lock as a FIFO spinlock (queued spinlocks hand over in order). */
+/*
+ * kvm->mmu_lock: a spinlock is this lock with writers only.  Queued
+ * spinlocks and queued rwlocks hand over in arrival order; consecutive
+ * readers at the head of the queue enter together.
+ */
+struct s2_lock_waiter {
+	uint32_t vcpu;
+	bool write;
+};
+
 struct s2_lock {
-	bool held;
-	uint32_t holder;
-	uint64_t acquired_at;
-	uint32_t *queue;
+	uint32_t readers;
+	bool writer;
+	uint64_t busy_since;		/* held by anyone since */
+	uint64_t line_free_at;		/* the lock word's cache line, a serial resource */
+	struct s2_lock_waiter *queue;
 	uint32_t head, len, cap;
 };
 
@@ -105,8 +133,8 @@ struct s2_vm {
 /* resource.c */
 void s2_lock_init(struct s2_lock *lock, uint32_t nr_vcpus);
 void s2_lock_destroy(struct s2_lock *lock);
-bool s2_lock_try(struct s2_vm *vm, uint32_t vcpu, uint64_t now);
-void s2_lock_release(struct s2_vm *vm, uint64_t now);
+bool s2_lock_try(struct s2_vm *vm, uint32_t vcpu, uint64_t now, bool write, uint64_t *cycles);
+void s2_lock_release(struct s2_vm *vm, uint64_t now, bool write);
 uint64_t s2_dvm_request(struct s2_vm *vm, uint64_t now, uint64_t service, uint64_t latency);
 uint64_t s2_tlbi_cycles(struct s2_vm *vm, uint64_t now, int nr_syncs);
 void s2_lock_hist_add(struct s2_lock_hist *h, uint64_t v);
@@ -119,9 +147,10 @@ uint64_t s2_iinval(struct s2_vm *vm, uint64_t now, uint64_t bytes);
 void s2_plan_map(struct s2_vm *vm, struct s2_fault *f, struct s2_op *ops, uint32_t *nr);
 void s2_plan_relax(struct s2_vm *vm, struct s2_fault *f, struct s2_op *ops, uint32_t *nr);
 uint32_t s2_walk_depth(const struct s2_vm *vm, uint64_t size);
+bool s2_icache_whole(const struct s2_vm *vm, uint64_t bytes);
 
 /* fault.c */
 void s2_break_add(struct s2_vm *vm, uint64_t start, uint64_t size);
-void s2_break_del(struct s2_vm *vm, uint64_t start);
+bool s2_break_del(struct s2_vm *vm, uint64_t start);
 
 #endif

@@ -11,16 +11,30 @@ struct choice {
 	int value;
 };
 
-static const struct choice cmo_sites[] = {
-	{ "abort", S2_CMO_AT_ABORT }, { "walker", S2_CMO_IN_WALKER }, { NULL, 0 },
+static const struct choice cmo_sites_whatif[] = {
+	{ "abort", S2_CMO_AT_ABORT }, { "walker", S2_CMO_IN_WALKER },
+	{ "prelock", S2_CMO_PRELOCK }, { NULL, 0 },
 };
-static const struct choice lock_modes[] = { { "spin", S2_LOCK_SPIN }, { NULL, 0 } };
-static const struct choice break_modes[] = { { "locked", S2_BREAK_LOCKED }, { NULL, 0 } };
+static const struct choice lock_modes[] = {
+	{ "spin", S2_LOCK_SPIN }, { "rw-fastpath", S2_LOCK_RW_FASTPATH },
+	{ "rw-read", S2_LOCK_RW_READ }, { NULL, 0 },
+};
+static const struct choice break_modes[] = {
+	{ "locked", S2_BREAK_LOCKED }, { "cmpxchg", S2_BREAK_CMPXCHG }, { NULL, 0 },
+};
+static const struct choice relax_tlbis[] = {
+	{ "broadcast", S2_RELAX_TLBI_BROADCAST }, { "local", S2_RELAX_TLBI_LOCAL }, { NULL, 0 },
+};
+static const struct choice icache_modes[] = {
+	{ "by-va", S2_ICACHE_BY_VA }, { "iallu-above-max", S2_ICACHE_IALLU_ABOVE_MAX }, { NULL, 0 },
+};
+static const struct choice booleans[] = { { "false", 0 }, { "true", 1 }, { NULL, 0 } };
 
-const char *s2_cmo_site_name(enum s2_cmo_site s)
-{
-	return cmo_sites[s].word;
-}
+const char *s2_cmo_site_name(enum s2_cmo_site s) { return cmo_sites_whatif[s].word; }
+const char *s2_lock_mode_name(enum s2_lock_mode m) { return lock_modes[m].word; }
+const char *s2_break_mode_name(enum s2_break_mode m) { return break_modes[m].word; }
+const char *s2_relax_tlbi_name(enum s2_relax_tlbi m) { return relax_tlbis[m].word; }
+const char *s2_icache_mode_name(enum s2_icache_mode m) { return icache_modes[m].word; }
 
 static GKeyFile *open_policies(const char **path, char **owned, GError **err)
 {
@@ -74,7 +88,7 @@ struct s2_policy *s2_policy_load(const char *name, const char *path, GError **er
 	char *owned;
 	GKeyFile *kf = open_policies(&path, &owned, err);
 	struct s2_policy *p;
-	int site = 0, lock = 0, brk = 0;
+	int site = 0, lock = 0, brk = 0, relax = 0, icache = 0, range = 0, eager = 0;
 
 	if (!kf)
 		return NULL;
@@ -82,10 +96,19 @@ struct s2_policy *s2_policy_load(const char *name, const char *path, GError **er
 		g_set_error(err, S2_MODEL_ERROR, 0, "unknown policy '%s' (see --list-policies)", name);
 		goto fail;
 	}
-	if (!pick(kf, path, name, "cmo_site", cmo_sites, &site, err) ||
+	if (!pick(kf, path, name, "cmo_site", cmo_sites_whatif, &site, err) ||
 	    !pick(kf, path, name, "lock", lock_modes, &lock, err) ||
-	    !pick(kf, path, name, "break", break_modes, &brk, err))
+	    !pick(kf, path, name, "break", break_modes, &brk, err) ||
+	    !pick(kf, path, name, "relax_tlbi", relax_tlbis, &relax, err) ||
+	    !pick(kf, path, name, "icache", icache_modes, &icache, err) ||
+	    !pick(kf, path, name, "range_tlbi", booleans, &range, err) ||
+	    !pick(kf, path, name, "eager_split", booleans, &eager, err))
 		goto fail;
+	if (brk == S2_BREAK_CMPXCHG && lock != S2_LOCK_RW_READ) {
+		g_set_error(err, S2_MODEL_ERROR, 0,
+			    "%s: [%s] break = cmpxchg needs lock = rw-read", path, name);
+		goto fail;
+	}
 	p = g_new0(struct s2_policy, 1);
 	p->name = g_strdup(name);
 	p->kernel = g_key_file_get_string(kf, name, "kernel", NULL);
@@ -93,6 +116,10 @@ struct s2_policy *s2_policy_load(const char *name, const char *path, GError **er
 	p->cmo_site = site;
 	p->lock = lock;
 	p->brk = brk;
+	p->relax_tlbi = relax;
+	p->icache = icache;
+	p->range_tlbi = range;
+	p->eager_split = eager;
 	g_key_file_free(kf);
 	g_free(owned);
 	return p;

@@ -31,6 +31,7 @@ struct s2_profile {
 	uint64_t dline;		/* D-cache line, bytes (CTR_EL0.DminLine) */
 	uint64_t iline;		/* I-cache line, bytes (CTR_EL0.IminLine) */
 	uint64_t llc_bytes;	/* last-level cache: lines just zeroed stay hot up to this */
+	bool tlbirange;		/* FEAT_TLBIRANGE: TLBI RIPAS2E1IS over a range */
 
 	/* [costs], cycles */
 	uint64_t exit_entry;		/* guest exit + re-entry round trip */
@@ -46,6 +47,7 @@ struct s2_profile {
 	uint64_t tlbi_bcast_sync;	/* one TLBI ...IS + DSB ISH, idle machine */
 	uint64_t dvm_sync_service;	/* machine-wide DVM server time per broadcast sync */
 	uint64_t dvm_op_service;	/* machine-wide DVM server time per IC IVAU */
+	uint64_t tlbi_local_nsh;	/* TLBI IPAS2E1 + DSB NSH: this CPU only */
 	uint64_t wp_per_pte;		/* stage2_wp_range, per leaf visited */
 	uint64_t teardown_per_pte;	/* freeing a table's entries on table->block */
 	uint64_t lock_acquire;		/* uncontended spin_lock: pull the lock line */

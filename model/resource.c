@@ -9,7 +9,7 @@
 void s2_lock_init(struct s2_lock *lock, uint32_t nr_vcpus)
 {
 	*lock = (struct s2_lock){ .cap = nr_vcpus };
-	lock->queue = g_new(uint32_t, nr_vcpus);
+	lock->queue = g_new(struct s2_lock_waiter, nr_vcpus);
 }
 
 void s2_lock_destroy(struct s2_lock *lock)
@@ -17,55 +17,97 @@ void s2_lock_destroy(struct s2_lock *lock)
 	g_free(lock->queue);
 }
 
-static void lock_grant(struct s2_vm *vm, uint32_t vcpu, uint64_t when)
+static bool lock_free(const struct s2_lock *lock)
 {
-	struct s2_vcpu_model *v = &vm->vcpus[vcpu];
-	uint64_t wait = when - v->fault.lock_requested;
+	return !lock->readers && !lock->writer;
+}
 
-	vm->lock.held = true;
-	vm->lock.holder = vcpu;
-	vm->lock.acquired_at = when;
+/* One atomic on the lock word: the line moves to this CPU after the others. */
+static uint64_t lock_line_op(struct s2_vm *vm, uint64_t now)
+{
+	struct s2_lock *lock = &vm->lock;
+
+	lock->line_free_at = MAX(now, lock->line_free_at) + vm->prof->lock_acquire;
+	return lock->line_free_at - now;
+}
+
+static void lock_grant(struct s2_vm *vm, uint32_t vcpu, bool write, uint64_t when)
+{
+	struct s2_lock *lock = &vm->lock;
+	uint64_t wait = when - vm->vcpus[vcpu].fault.lock_requested;
+
+	if (lock_free(lock))
+		lock->busy_since = when;
+	if (write)
+		lock->writer = true;
+	else
+		lock->readers++;
 	s2_lock_hist_add(&vm->c.lock_wait, wait);
 	vm->c.cost[S2_COST_LOCK_WAIT] += wait;
 }
 
 /*
- * spin_lock(): free and nobody queued -> ours after pulling the lock's cache
- * line; otherwise queue behind the others (qspinlock/MCS order).
+ * spin_lock()/write_lock()/read_lock(): granted at once when nobody waits
+ * and the holders allow it, after pulling the lock's cache line; otherwise
+ * queue behind the others.
  */
-bool s2_lock_try(struct s2_vm *vm, uint32_t vcpu, uint64_t now)
+bool s2_lock_try(struct s2_vm *vm, uint32_t vcpu, uint64_t now, bool write, uint64_t *cycles)
 {
 	struct s2_lock *lock = &vm->lock;
 
 	vm->vcpus[vcpu].fault.lock_requested = now;
-	if (!lock->held && !lock->len) {
-		lock_grant(vm, vcpu, now + vm->prof->lock_acquire);
+	if (!lock->len && (write ? lock_free(lock) : !lock->writer)) {
+		*cycles = lock_line_op(vm, now);
+		lock_grant(vm, vcpu, write, now + *cycles);
 		return true;
 	}
 	g_assert(lock->len < lock->cap);
-	lock->queue[(lock->head + lock->len++) % lock->cap] = vcpu;
+	lock->queue[(lock->head + lock->len++) % lock->cap] =
+		(struct s2_lock_waiter){ vcpu, write };
 	return false;
 }
 
-/* spin_unlock(): the next waiter owns the lock once the line reaches it. */
-void s2_lock_release(struct s2_vm *vm, uint64_t now)
+static struct s2_lock_waiter *queue_head(struct s2_lock *lock)
+{
+	return lock->len ? &lock->queue[lock->head] : NULL;
+}
+
+/* The next waiters own the lock once the line reaches them. */
+static void lock_hand_over(struct s2_vm *vm, uint64_t now)
 {
 	struct s2_lock *lock = &vm->lock;
-	uint32_t next;
-	uint64_t when;
+	uint64_t when = now + vm->prof->spin_handoff;
+	struct s2_lock_waiter *w;
 
-	g_assert(lock->held);
-	vm->c.lock_hold_cycles += now - lock->acquired_at;
-	lock->held = false;
-	if (!lock->len)
+	while ((w = queue_head(lock)) && (w->write ? lock_free(lock) : !lock->writer)) {
+		struct s2_lock_waiter next = *w;
+
+		lock->head = (lock->head + 1) % lock->cap;
+		lock->len--;
+		lock_grant(vm, next.vcpu, next.write, when);
+		vm->vcpus[next.vcpu].fault.pc++;	/* past its OP_LOCK */
+		vm->wake(vm->wake_opaque, next.vcpu, when);
+		if (next.write)
+			break;
+	}
+}
+
+void s2_lock_release(struct s2_vm *vm, uint64_t now, bool write)
+{
+	struct s2_lock *lock = &vm->lock;
+
+	if (write) {
+		g_assert(lock->writer);
+		lock->writer = false;
+	} else {
+		g_assert(lock->readers);
+		lock->readers--;
+	}
+	lock_line_op(vm, now);	/* the releasing store; nobody waits for it */
+	if (!lock_free(lock))
 		return;
-	next = lock->queue[lock->head];
-	lock->head = (lock->head + 1) % lock->cap;
-	lock->len--;
-	when = now + vm->prof->spin_handoff;
-	lock_grant(vm, next, when);
-	vm->vcpus[next].fault.pc++;	/* past its OP_LOCK */
-	vm->wake(vm->wake_opaque, next, when);
+	vm->c.lock_hold_cycles += now - lock->busy_since;
+	lock_hand_over(vm, now);
 }
 
 /*

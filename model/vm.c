@@ -37,12 +37,21 @@ static const char *const tlbi_names[S2_TLBI_CAUSE_NR] = {
 	[S2_TLBI_BBM_TABLE] = "bbm_table_vmid",
 	[S2_TLBI_WP] = "write_protect_vmid",
 	[S2_TLBI_UNMAP] = "unmap",
+	[S2_TLBI_SPLIT] = "eager_split",
+};
+
+static const char *const eagain_names[S2_EAGAIN_CAUSE_NR] = {
+	[S2_EAGAIN_IDENTICAL] = "identical_pte",
+	[S2_EAGAIN_LOCKED] = "locked_pte",
+	[S2_EAGAIN_LOST_RACE] = "lost_cmpxchg",
+	[S2_EAGAIN_INVALID] = "relax_no_leaf",
 };
 
 const char *s2_cost_kind_name(enum s2_cost_kind k) { return cost_names[k]; }
 const char *s2_fault_kind_name(enum s2_fault_kind k) { return fault_names[k]; }
 const char *s2_outcome_name(enum s2_outcome o) { return outcome_names[o]; }
 const char *s2_tlbi_cause_name(enum s2_tlbi_cause c) { return tlbi_names[c]; }
+const char *s2_eagain_cause_name(enum s2_eagain_cause c) { return eagain_names[c]; }
 
 struct s2_vm *s2_vm_new(const struct s2_trace_header *hdr, const struct s2_profile *prof,
 			const struct s2_policy *pol)

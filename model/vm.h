@@ -40,12 +40,22 @@ enum s2_outcome {
 	S2_OUT_NR,
 };
 
+/* Why a walk returned -EAGAIN and sent the vCPU back to the guest. */
+enum s2_eagain_cause {
+	S2_EAGAIN_IDENTICAL,	/* try_leaf: same PTE, or only permissions differ */
+	S2_EAGAIN_LOCKED,	/* an entry on the path was KVM_INVALID_PTE_LOCKED */
+	S2_EAGAIN_LOST_RACE,	/* a cmpxchg lost to another walker */
+	S2_EAGAIN_INVALID,	/* the shared attribute walker found no leaf */
+	S2_EAGAIN_CAUSE_NR,
+};
+
 enum s2_tlbi_cause {
 	S2_TLBI_RELAX,		/* kvm_pgtable_stage2_relax_perms */
 	S2_TLBI_BBM_LEAF,	/* stage2_put_pte: leaf replaced or split */
 	S2_TLBI_BBM_TABLE,	/* table replaced by a block: whole VMID */
 	S2_TLBI_WP,		/* dirty-log write protect: kvm_flush_remote_tlbs */
 	S2_TLBI_UNMAP,
+	S2_TLBI_SPLIT,		/* eager split of a block when dirty logging starts */
 	S2_TLBI_CAUSE_NR,
 };
 
@@ -57,6 +67,9 @@ struct s2_lock_hist {
 struct s2_counters {
 	uint64_t faults[S2_FAULT_KIND_NR];
 	uint64_t outcome[S2_OUT_NR];
+	uint64_t eagain[S2_EAGAIN_CAUSE_NR];
+	uint64_t tlbi_local;		/* of which non-shareable */
+	uint64_t eager_splits;
 	uint64_t refaults;		/* faults on an access that already faulted */
 	uint64_t bbm_window_faults;	/* taken because an entry was mid break-before-make */
 	uint64_t maps_by_level[4];
@@ -117,5 +130,6 @@ const char *s2_cost_kind_name(enum s2_cost_kind k);
 const char *s2_fault_kind_name(enum s2_fault_kind k);
 const char *s2_outcome_name(enum s2_outcome o);
 const char *s2_tlbi_cause_name(enum s2_tlbi_cause c);
+const char *s2_eagain_cause_name(enum s2_eagain_cause c);
 
 #endif

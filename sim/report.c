@@ -105,9 +105,13 @@ void s2_report_summary(FILE *out, const struct s2_sim *sim, const char *trace_pa
 		c->faults[S2_FAULT_PERMISSION], c->faults[S2_FAULT_MMIO], c->refaults,
 		c->bbm_window_faults);
 	fprintf(out, "outcomes: mapped %" G_GUINT64_FORMAT ", relaxed %" G_GUINT64_FORMAT
-		", relax no-op %" G_GUINT64_FORMAT ", -EAGAIN %" G_GUINT64_FORMAT "\n",
+		", relax no-op %" G_GUINT64_FORMAT ", -EAGAIN %" G_GUINT64_FORMAT,
 		c->outcome[S2_OUT_MAPPED], c->outcome[S2_OUT_RELAXED],
 		c->outcome[S2_OUT_RELAX_NOOP], c->outcome[S2_OUT_EAGAIN]);
+	for (int i = 0; i < S2_EAGAIN_CAUSE_NR; i++)
+		fprintf(out, "%s%s %" G_GUINT64_FORMAT, i ? ", " : " (", s2_eagain_cause_name(i),
+			c->eagain[i]);
+	fprintf(out, ")\n");
 	fprintf(out, "leaves installed: 4K %" G_GUINT64_FORMAT ", 2M %" G_GUINT64_FORMAT
 		", 1G %" G_GUINT64_FORMAT "; block splits %" G_GUINT64_FORMAT
 		", table->block collapses %" G_GUINT64_FORMAT "\n",
@@ -123,7 +127,9 @@ void s2_report_summary(FILE *out, const struct s2_sim *sim, const char *trace_pa
 	for (int i = 0; i < S2_TLBI_CAUSE_NR; i++)
 		fprintf(out, "%s%s %" G_GUINT64_FORMAT, i ? ", " : " (", s2_tlbi_cause_name(i),
 			c->tlbi[i]);
-	fprintf(out, ")\n");
+	fprintf(out, "); %" G_GUINT64_FORMAT " local\n", c->tlbi_local);
+	if (c->eager_splits)
+		fprintf(out, "eager splits: %" G_GUINT64_FORMAT " blocks\n", c->eager_splits);
 	fprintf(out, "host pages zeroed: %" G_GUINT64_FORMAT " (%s, %" G_GUINT64_FORMAT
 		" duplicated by racing first touches)\n", c->host_pages_zeroed, zeroed,
 		c->zero_duplicate);
@@ -173,11 +179,13 @@ static const char *fault_name(int i) { return s2_fault_kind_name(i); }
 static const char *outcome_name(int i) { return s2_outcome_name(i); }
 static const char *tlbi_name(int i) { return s2_tlbi_cause_name(i); }
 static const char *cost_name(int i) { return s2_cost_kind_name(i); }
+static const char *eagain_name(int i) { return s2_eagain_cause_name(i); }
 
 static void add_counters(JsonBuilder *b, const struct s2_counters *c)
 {
 	add_named(b, "faults", c->faults, S2_FAULT_KIND_NR, fault_name);
 	add_named(b, "outcomes", c->outcome, S2_OUT_NR, outcome_name);
+	add_named(b, "eagain", c->eagain, S2_EAGAIN_CAUSE_NR, eagain_name);
 	add_u64(b, "refaults", c->refaults);
 	add_u64(b, "bbm_window_faults", c->bbm_window_faults);
 	add_u64(b, "leaves_4k", c->maps_by_level[3]);
@@ -194,6 +202,8 @@ static void add_counters(JsonBuilder *b, const struct s2_counters *c)
 	add_u64(b, "iinval_all", c->iinval_all);
 	add_u64(b, "iinval_elided_dic", c->iinval_elided_dic);
 	add_named(b, "tlbi", c->tlbi, S2_TLBI_CAUSE_NR, tlbi_name);
+	add_u64(b, "tlbi_local", c->tlbi_local);
+	add_u64(b, "eager_splits", c->eager_splits);
 	add_u64(b, "host_pages_zeroed", c->host_pages_zeroed);
 	add_u64(b, "zero_bytes", c->zero_bytes);
 	add_u64(b, "zero_duplicate", c->zero_duplicate);
@@ -251,8 +261,14 @@ static void add_config(JsonBuilder *b, const struct s2_sim *sim, const char *tra
 	add_str(b, "kernel", sim->pol->kernel);
 	add_str(b, "source", sim->pol->source);
 	add_str(b, "cmo_site", s2_cmo_site_name(sim->pol->cmo_site));
-	add_str(b, "lock", "spin");
-	add_str(b, "break", "locked");
+	add_str(b, "lock", s2_lock_mode_name(sim->pol->lock));
+	add_str(b, "break", s2_break_mode_name(sim->pol->brk));
+	add_str(b, "relax_tlbi", s2_relax_tlbi_name(sim->pol->relax_tlbi));
+	add_str(b, "icache", s2_icache_mode_name(sim->pol->icache));
+	json_builder_set_member_name(b, "range_tlbi");
+	json_builder_add_boolean_value(b, sim->pol->range_tlbi);
+	json_builder_set_member_name(b, "eager_split");
+	json_builder_add_boolean_value(b, sim->pol->eager_split);
 	json_builder_end_object(b);
 	json_builder_set_member_name(b, "profile");
 	json_builder_begin_object(b);

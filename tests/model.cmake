@@ -1,2 +1,5 @@
-s2_add_test(test_model test_model.c s2sim)
+add_library(s2harness STATIC harness.c)
+target_link_libraries(s2harness PUBLIC s2sim)
+s2_add_test(test_model test_model.c s2harness)
+s2_add_test(test_policies test_policies.c s2harness)
 s2_add_test(test_engine test_engine.c s2sim)
