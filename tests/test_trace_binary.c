@@ -209,30 +209,35 @@ static void reseal(char *buf)
 	put64(buf + OFF_HEADER_SUM, sum);
 }
 
+/* Open PATH and read it to the end: the error, or NULL if it read cleanly. */
+static GError *read_to_error(const char *path)
+{
+	GError *err = NULL;
+	struct s2_source *src = s2_source_open(path, &err);
+	struct s2_record r;
+
+	if (src) {
+		while (s2_source_next(src, &r, &err) > 0)
+			;
+		s2_source_close(src);
+	}
+	return err;
+}
+
 /* Edit a plain binary copy of the canonical trace, then read it to the end. */
 static void check_corrupt(void (*edit)(char *buf, gsize *len), const char *where,
 			  const char *what)
 {
 	char *text = write_tmp(canonical, -1), *bin = tmp_path(".s2b");
-	GError *err = NULL;
-	struct s2_source *src;
-	struct s2_record r;
 	char *buf, *want;
+	GError *err;
 	gsize len;
 
 	convert(text, bin, ENC_BIN);
 	buf = slurp(bin, &len);
 	edit(buf, &len);
 	g_assert_true(g_file_set_contents(bin, buf, len, NULL));
-	src = s2_source_open(bin, &err);
-	if (src) {
-		int ret;
-
-		while ((ret = s2_source_next(src, &r, &err)) > 0)
-			;
-		g_assert_cmpint(ret, ==, -1);
-		s2_source_close(src);
-	}
+	err = read_to_error(bin);
 	g_assert_nonnull(err);
 	want = g_strdup_printf("%s: %s", bin, where);
 	if (!g_str_has_prefix(err->message, want) || !strstr(err->message, what))
@@ -288,18 +293,11 @@ static void test_every_flip_is_handled(gconstpointer data)
 	orig = slurp(bin, &len);
 	for (gsize i = 0; i < len; i++) {
 		char *buf = g_memdup2(orig, len);
-		GError *err = NULL;
-		struct s2_source *src;
-		struct s2_record r;
+		GError *err;
 
 		buf[i] ^= 0x41;
 		g_assert_true(g_file_set_contents(bin, buf, len, NULL));
-		src = s2_source_open(bin, &err);
-		if (src) {
-			while (s2_source_next(src, &r, &err) > 0)
-				;
-			s2_source_close(src);
-		}
+		err = read_to_error(bin);
 		/* a plain file's sums catch every flip */
 		if (enc == ENC_BIN)
 			g_assert_nonnull(err);
@@ -318,21 +316,14 @@ static void test_every_flip_is_handled(gconstpointer data)
 static void test_zstd_truncated(void)
 {
 	char *text = write_tmp(canonical, -1), *zst = tmp_path(".s2b.zst");
-	GError *err = NULL;
-	struct s2_source *src;
-	struct s2_record r;
+	GError *err;
 	char *buf;
 	gsize len;
 
 	convert(text, zst, ENC_ZSTD);
 	buf = slurp(zst, &len);
 	g_assert_true(g_file_set_contents(zst, buf, len - 6, NULL));
-	src = s2_source_open(zst, &err);
-	if (src) {
-		while (s2_source_next(src, &r, &err) > 0)
-			;
-		s2_source_close(src);
-	}
+	err = read_to_error(zst);
 	g_assert_nonnull(err);
 	g_assert_true(g_str_has_prefix(err->message, zst));
 	g_clear_error(&err);

@@ -76,22 +76,8 @@ struct importer {
 	struct s2_import_stats *st;
 };
 
-static bool line_err(struct importer *im, GError **err, const char *fmt, ...)
-	G_GNUC_PRINTF(3, 4);
-
-static bool line_err(struct importer *im, GError **err, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_PARSE, "%s:%" PRIu64 ": %s",
-		    im->path, im->lineno, msg);
-	g_free(msg);
-	return false;
-}
+#define line_err(im, err, ...) \
+	s2_trace_error_at(err, (im)->path, (im)->lineno, __VA_ARGS__)
 
 /* ---- per-thread state ---- */
 

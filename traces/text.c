@@ -22,22 +22,8 @@ struct text_source {
 	char line[MAX_LINE + 2];
 };
 
-static bool parse_err(struct text_source *t, GError **err, const char *fmt, ...)
-	G_GNUC_PRINTF(3, 4);
-
-static bool parse_err(struct text_source *t, GError **err, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_PARSE, "%s:%" PRIu64 ": %s",
-		    t->base.path, t->lineno, msg);
-	g_free(msg);
-	return false;
-}
+#define parse_err(t, err, ...) \
+	s2_trace_error_at(err, (t)->base.path, (t)->lineno, __VA_ARGS__)
 
 /*
  * Next meaningful line split into fields; comments and blank lines skipped.

@@ -180,9 +180,7 @@ bool s2_parse_size(const char *s, uint64_t *out)
 	return true;
 }
 
-static bool invalid(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static bool invalid(GError **err, const char *fmt, ...)
+bool s2_trace_error_at(GError **err, const char *path, uint64_t line, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -190,10 +188,18 @@ static bool invalid(GError **err, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	g_set_error_literal(err, S2_TRACE_ERROR, S2_TRACE_ERROR_PARSE, msg);
+	if (!path)
+		g_set_error_literal(err, S2_TRACE_ERROR, S2_TRACE_ERROR_PARSE, msg);
+	else if (line)
+		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_PARSE, "%s:%" G_GUINT64_FORMAT ": %s",
+			    path, line, msg);
+	else
+		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_PARSE, "%s: %s", path, msg);
 	g_free(msg);
 	return false;
 }
+
+#define invalid(err, ...)	s2_trace_error_at(err, NULL, 0, __VA_ARGS__)
 
 static bool ipa_range_ok(const struct s2_trace_header *h, uint64_t ipa, uint64_t size)
 {

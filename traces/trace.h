@@ -111,6 +111,13 @@ bool s2_record_validate(const struct s2_trace_header *h, const struct s2_record 
 /* Size suffixes K, M, G, T (powers of 1024); plain numbers may be hex (0x). */
 bool s2_parse_size(const char *s, uint64_t *out);
 
+/*
+ * Set a parse error "PATH:LINE: message" ("PATH: message" for line 0, the
+ * bare message for a NULL path); returns false for "return s2_trace_error_at(...)".
+ */
+bool s2_trace_error_at(GError **err, const char *path, uint64_t line, const char *fmt, ...)
+	G_GNUC_PRINTF(4, 5);
+
 #define S2_TRACE_ERROR (s2_trace_error_quark())
 GQuark s2_trace_error_quark(void);
 enum { S2_TRACE_ERROR_PARSE, S2_TRACE_ERROR_IO };
