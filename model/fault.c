@@ -74,7 +74,20 @@ static void classify(struct s2_vm *vm, struct s2_fault *f, enum s2_rec_kind kind
 		f->kind = S2_FAULT_MMIO;
 }
 
-static void build_pipeline(struct s2_fault *f)
+/*
+ * The CMOs of user_mem_abort() in v5.13, before the walk, whether or not it
+ * will change anything (size 0: decided when they run, see op_site_*):
+ *   if (fault_status != FSC_PERM && !device) clean_dcache_guest_page(pfn, vma_pagesize);
+ *   if (exec_fault) invalidate_icache_guest_page(pfn, vma_pagesize);
+ * The prelock what-if runs the same two before taking the lock.
+ */
+static void push_site_cmos(struct s2_fault *f)
+{
+	push(f, OP_DCLEAN);
+	push(f, OP_IINVAL);
+}
+
+static void build_pipeline(const struct s2_policy *pol, struct s2_fault *f)
 {
 	f->nr_ops = f->pc = 0;
 	if (f->kind == S2_FAULT_MMIO) {
@@ -83,10 +96,14 @@ static void build_pipeline(struct s2_fault *f)
 	}
 	push(f, OP_EXIT);
 	push(f, OP_PREPARE);
+	push(f, OP_TOPUP);
 	push(f, OP_GUP);
-	push(f, OP_PRELOCK_CMO);
+	if (pol->cmo_site == S2_CMO_PRELOCK)
+		push_site_cmos(f);
 	push(f, OP_LOCK);
 	push(f, OP_LOCKED_PREP);
+	if (pol->cmo_site == S2_CMO_AT_ABORT)
+		push_site_cmos(f);
 	push(f, OP_WALK);
 	push(f, OP_UNLOCK);
 	push(f, OP_ENTRY);
@@ -124,7 +141,7 @@ bool s2_vm_access(struct s2_vm *vm, uint32_t vcpu, enum s2_rec_kind kind,
 	vm->c.bbm_window_faults += in_break_window(vm, ipa);
 	v->pending = true;
 	v->faults++;
-	build_pipeline(f);
+	build_pipeline(vm->pol, f);
 	return false;
 }
 
@@ -172,12 +189,10 @@ static uint64_t pick_vma_pagesize(const struct s2_vm *vm, const struct s2_memslo
  * while dirty logging), then the memcache top-up, which only translation
  * faults and dirty-logging write faults need.
  */
-static uint64_t op_prepare(struct s2_vm *vm, struct s2_vcpu_model *v, struct s2_fault *f)
+static uint64_t op_prepare(struct s2_vm *vm, struct s2_fault *f)
 {
 	const struct s2_memslot *slot = fault_slot(vm, f);
 	uint64_t hva = fault_hva(slot, f->ipa);
-	uint64_t cycles = vm->prof->fault_prepare;
-	uint32_t min_pages = S2_LEVELS - vm->pgt.start_level - 1;	/* kvm_mmu_cache_min_pages */
 
 	f->logging = vm->logging[f->slot] && !slot->readonly;
 	if (f->logging) {
@@ -188,15 +203,19 @@ static uint64_t op_prepare(struct s2_vm *vm, struct s2_vcpu_model *v, struct s2_
 	}
 	f->ipa &= ~(f->vma_pagesize - 1);
 	f->phys = fault_hva(slot, f->ipa) & KVM_PTE_ADDR_MASK;
-	if (f->kind != S2_FAULT_PERMISSION || (f->logging && f->write_fault)) {
-		uint32_t need = min_pages > v->memcache ? min_pages - v->memcache : 0;
+	return vm->prof->fault_prepare;
+}
 
-		cycles += need * vm->prof->pt_page_alloc;
-		vm->c.cost[S2_COST_PGTABLE] += need * vm->prof->pt_page_alloc;
-		v->memcache += need;
-	}
-	vm->c.cost[S2_COST_HANDLER] += vm->prof->fault_prepare;
-	return cycles;
+/* kvm_mmu_topup_memory_cache() to kvm_mmu_cache_min_pages(): levels - 1 pages. */
+static uint64_t op_topup(struct s2_vm *vm, struct s2_vcpu_model *v, struct s2_fault *f)
+{
+	uint32_t min_pages = S2_LEVELS - vm->pgt.start_level - 1;
+	uint32_t need = min_pages > v->memcache ? min_pages - v->memcache : 0;
+
+	if (f->kind == S2_FAULT_PERMISSION && !(f->logging && f->write_fault))
+		return 0;
+	v->memcache += need;
+	return need * vm->prof->pt_page_alloc;
 }
 
 /*
@@ -223,16 +242,12 @@ static uint64_t op_gup(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
 	if (ready && *ready <= now)
 		return 0;
 	if (ready && (slot->backing == S2_BACKING_HUGETLB_2M ||
-		      slot->backing == S2_BACKING_HUGETLB_1G)) {
-		cycles = *ready - now;
-		vm->c.cost[S2_COST_ZERO] += cycles;
-		return cycles;
-	}
+		      slot->backing == S2_BACKING_HUGETLB_1G))
+		return *ready - now;
 	cycles = s2_profile_zero_cycles(vm->prof, host_page);
 	vm->c.zero_duplicate += ready != NULL;
 	vm->c.host_pages_zeroed++;
 	vm->c.zero_bytes += host_page;
-	vm->c.cost[S2_COST_ZERO] += cycles;
 	f->zeroed_bytes = host_page;
 	if (!ready)
 		JLI(ready, vm->host_pages[f->slot], key);
@@ -253,46 +268,22 @@ static void thp_adjust(struct s2_vm *vm, struct s2_fault *f)
 	}
 }
 
-/*
- * The CMOs of user_mem_abort() in v5.13:
- *   if (fault_status != FSC_PERM && !device) clean_dcache_guest_page(pfn, vma_pagesize);
- *   if (exec_fault) invalidate_icache_guest_page(pfn, vma_pagesize);
- * which run whether or not the walk will change anything.
- */
-static uint64_t abort_site_cmos(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
+/* The abort-site (or prelock) D-cache clean: translation faults, over vma_pagesize. */
+static uint64_t op_site_dclean(struct s2_vm *vm, struct s2_fault *f)
 {
-	uint64_t cycles = 0;
-
-	if (f->kind != S2_FAULT_PERMISSION) {
-		uint64_t c = s2_dclean(vm, f->vma_pagesize, f->zeroed_bytes);
-
-		vm->c.cost[S2_COST_DCACHE] += c;
-		cycles += c;
-	}
-	if (f->exec_fault) {
-		uint64_t c = s2_iinval(vm, now + cycles, f->vma_pagesize);
-
-		vm->c.cost[S2_COST_ICACHE] += c;
-		cycles += c;
-	}
-	return cycles;
-}
-
-/*
- * The what-if site: the same CMOs after GUP, before the lock, for
- * translation faults (a permission fault cleans nothing in v5.13 either).
- * The THP decision is taken here, since it does not need the lock.
- */
-static uint64_t op_prelock_cmo(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
-{
-	if (vm->pol->cmo_site != S2_CMO_PRELOCK || f->kind == S2_FAULT_PERMISSION)
+	thp_adjust(vm, f);	/* done already under the lock; the what-if does it here */
+	if (f->kind == S2_FAULT_PERMISSION)
 		return 0;
-	thp_adjust(vm, f);
-	return abort_site_cmos(vm, f, now);
+	return s2_dclean(vm, f->vma_pagesize, f->zeroed_bytes);
 }
 
-/* Under the lock, before the walk: THP adjust, prot, and the abort-site CMOs. */
-static uint64_t op_locked_prep(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
+static uint64_t op_site_iinval(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
+{
+	return f->exec_fault ? s2_iinval(vm, now, f->vma_pagesize) : 0;
+}
+
+/* Under the lock, before the walk: THP adjust and prot. */
+static uint64_t op_locked_prep(struct s2_vm *vm, struct s2_fault *f)
 {
 	thp_adjust(vm, f);
 	f->prot = KVM_PGTABLE_PROT_R;
@@ -302,9 +293,7 @@ static uint64_t op_locked_prep(struct s2_vm *vm, struct s2_fault *f, uint64_t no
 		f->prot |= KVM_PGTABLE_PROT_X;
 	if (f->kind != S2_FAULT_PERMISSION)
 		vm->c.dclean_abort_site_bytes += f->vma_pagesize;
-	if (vm->pol->cmo_site != S2_CMO_AT_ABORT)
-		return 0;
-	return abort_site_cmos(vm, f, now);
+	return 0;
 }
 
 /*
@@ -348,12 +337,6 @@ static uint64_t op_walk(struct s2_vm *vm, struct s2_fault *f)
 	memcpy(&f->ops[f->pc + 1], plan, nr * sizeof(struct s2_op));
 	f->nr_ops += nr;
 	return 0;
-}
-
-static uint64_t charge(struct s2_vm *vm, enum s2_cost_kind kind, uint64_t cycles)
-{
-	vm->c.cost[kind] += cycles;
-	return cycles;
 }
 
 /* Tables compare by kind: the model keeps a child count where the kernel keeps an address. */
@@ -468,7 +451,7 @@ static uint64_t op_free_subtree(struct s2_vm *vm, struct s2_fault *f, const stru
 	vm->c.pt_entries_freed += freed;
 	if (op->size)
 		return 0;
-	return charge(vm, S2_COST_PGTABLE, freed * vm->prof->teardown_per_pte);
+	return freed * vm->prof->teardown_per_pte;
 }
 
 /*
@@ -483,11 +466,11 @@ static uint64_t op_tlbi(struct s2_vm *vm, const struct s2_op *op, uint64_t now)
 	switch (op->kind) {
 	case OP_TLBI_LOCAL:
 		vm->c.tlbi_local++;
-		return charge(vm, S2_COST_TLBI, vm->prof->tlbi_local_nsh);
+		return vm->prof->tlbi_local_nsh;
 	case OP_TLBI_VMID:
-		return charge(vm, S2_COST_TLBI, s2_tlbi_cycles(vm, now, 1));
+		return s2_tlbi_cycles(vm, now, 1);
 	default:
-		return charge(vm, S2_COST_TLBI, s2_tlbi_cycles(vm, now, 2));
+		return s2_tlbi_cycles(vm, now, 2);
 	}
 }
 
@@ -501,6 +484,32 @@ static uint64_t op_unlock(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
 	return 0;
 }
 
+/* Where each step's cycles go: the summary's breakdown and the timeline. */
+static const uint8_t op_cost_kind[] = {
+	[OP_EXIT] = S2_COST_EXIT_ENTRY,
+	[OP_ENTRY] = S2_COST_EXIT_ENTRY,
+	[OP_PREPARE] = S2_COST_HANDLER,
+	[OP_STEP] = S2_COST_HANDLER,
+	[OP_TOPUP] = S2_COST_PGTABLE,
+	[OP_FREE_SUBTREE] = S2_COST_PGTABLE,
+	[OP_GUP] = S2_COST_ZERO,
+	[OP_LOCK] = S2_COST_LOCK_WAIT,
+	[OP_DCLEAN] = S2_COST_DCACHE,
+	[OP_IINVAL] = S2_COST_ICACHE,
+	[OP_TLBI_IPA] = S2_COST_TLBI,
+	[OP_TLBI_LOCAL] = S2_COST_TLBI,
+	[OP_TLBI_VMID] = S2_COST_TLBI,
+	[OP_TLBI_RANGE] = S2_COST_TLBI,
+	[OP_MMIO] = S2_COST_MMIO,
+	[OP_LOCKED_PREP] = S2_COST_HANDLER,
+	[OP_WALK] = S2_COST_HANDLER,
+	[OP_BREAK] = S2_COST_HANDLER,
+	[OP_MAKE] = S2_COST_HANDLER,
+	[OP_SET_ATTR] = S2_COST_HANDLER,
+	[OP_TABLE] = S2_COST_HANDLER,
+	[OP_UNLOCK] = S2_COST_HANDLER,
+};
+
 /* One step; returns its cycles, or UINT64_MAX when the vCPU blocks on the lock. */
 static uint64_t run_op(struct s2_vm *vm, uint32_t vcpu, struct s2_op *op, uint64_t now)
 {
@@ -510,27 +519,27 @@ static uint64_t run_op(struct s2_vm *vm, uint32_t vcpu, struct s2_op *op, uint64
 
 	switch (op->kind) {
 	case OP_EXIT:
-		return charge(vm, S2_COST_EXIT_ENTRY, p->exit_entry / 2);
+		return p->exit_entry / 2;
 	case OP_ENTRY:
-		return charge(vm, S2_COST_EXIT_ENTRY, p->exit_entry - p->exit_entry / 2);
+		return p->exit_entry - p->exit_entry / 2;
 	case OP_MMIO:
 		f->outcome = S2_OUT_MMIO;
 		vm->c.outcome[S2_OUT_MMIO]++;
-		return charge(vm, S2_COST_MMIO, p->exit_to_user);
+		return p->exit_to_user;
 	case OP_PREPARE:
-		return op_prepare(vm, v, f);
+		return op_prepare(vm, f);
+	case OP_TOPUP:
+		return op_topup(vm, v, f);
 	case OP_GUP:
 		return op_gup(vm, f, now);
-	case OP_PRELOCK_CMO:
-		return op_prelock_cmo(vm, f, now);
 	case OP_LOCK:
 		return op_lock(vm, vcpu, f, now);
 	case OP_LOCKED_PREP:
-		return op_locked_prep(vm, f, now);
+		return op_locked_prep(vm, f);
 	case OP_WALK:
 		return op_walk(vm, f);
 	case OP_STEP:
-		return charge(vm, S2_COST_HANDLER, op->size);
+		return op->size;
 	case OP_BREAK:
 		return op_break(vm, f, op);
 	case OP_MAKE:
@@ -547,13 +556,25 @@ static uint64_t run_op(struct s2_vm *vm, uint32_t vcpu, struct s2_op *op, uint64
 	case OP_TLBI_RANGE:
 		return op_tlbi(vm, op, now);
 	case OP_DCLEAN:
-		return charge(vm, S2_COST_DCACHE, s2_dclean(vm, op->size, f->zeroed_bytes));
+		if (!op->size)
+			return op_site_dclean(vm, f);
+		return s2_dclean(vm, op->size, f->zeroed_bytes);
 	case OP_IINVAL:
-		return charge(vm, S2_COST_ICACHE, s2_iinval(vm, now, op->size));
+		if (!op->size)
+			return op_site_iinval(vm, f, now);
+		return s2_iinval(vm, now, op->size);
 	case OP_UNLOCK:
 		return op_unlock(vm, f, now);
 	}
 	g_assert_not_reached();
+}
+
+void s2_vm_span(struct s2_vm *vm, uint32_t vcpu, enum s2_cost_kind kind, uint64_t start,
+		uint64_t cycles)
+{
+	vm->c.cost[kind] += cycles;
+	if (vm->span)
+		vm->span(vm->span_opaque, vcpu, kind, start, cycles);
 }
 
 /* After a lost cmpxchg the walker returns at once: only unlock and entry remain. */
@@ -579,6 +600,7 @@ enum s2_run s2_vm_fault_run(struct s2_vm *vm, uint32_t vcpu, uint64_t now, uint6
 			return S2_RUN_BLOCKED;
 		f->pc++;
 		if (cycles) {
+			s2_vm_span(vm, vcpu, op_cost_kind[op->kind], now, cycles);
 			*next = now + cycles;
 			return S2_RUN_WAIT;
 		}

@@ -21,9 +21,9 @@
  */
 enum s2_op_kind {
 	OP_EXIT,
-	OP_PREPARE,		/* vma_pagesize, memcache top-up: before the lock */
+	OP_PREPARE,		/* vma_pagesize: before the lock */
+	OP_TOPUP,		/* memcache top-up */
 	OP_GUP,			/* gfn_to_pfn_prot(): populate the host page */
-	OP_PRELOCK_CMO,		/* the prelock what-if */
 	OP_LOCK,
 	OP_LOCKED_PREP,		/* THP adjust, prot, abort-site CMOs */
 	OP_WALK,
@@ -128,6 +128,8 @@ struct s2_vm {
 	struct s2_counters c;
 	s2_wake_fn wake;
 	void *wake_opaque;
+	s2_span_fn span;
+	void *span_opaque;
 };
 
 /* resource.c */
@@ -150,6 +152,8 @@ uint32_t s2_walk_depth(const struct s2_vm *vm, uint64_t size);
 bool s2_icache_whole(const struct s2_vm *vm, uint64_t bytes);
 
 /* fault.c */
+void s2_vm_span(struct s2_vm *vm, uint32_t vcpu, enum s2_cost_kind kind, uint64_t start,
+		uint64_t cycles);
 void s2_break_add(struct s2_vm *vm, uint64_t start, uint64_t size);
 bool s2_break_del(struct s2_vm *vm, uint64_t start);
 

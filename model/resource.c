@@ -43,7 +43,6 @@ static void lock_grant(struct s2_vm *vm, uint32_t vcpu, bool write, uint64_t whe
 	else
 		lock->readers++;
 	s2_lock_hist_add(&vm->c.lock_wait, wait);
-	vm->c.cost[S2_COST_LOCK_WAIT] += wait;
 }
 
 /*
@@ -85,6 +84,8 @@ static void lock_hand_over(struct s2_vm *vm, uint64_t now)
 		lock->head = (lock->head + 1) % lock->cap;
 		lock->len--;
 		lock_grant(vm, next.vcpu, next.write, when);
+		s2_vm_span(vm, next.vcpu, S2_COST_LOCK_WAIT, vm->vcpus[next.vcpu].fault.lock_requested,
+			   when - vm->vcpus[next.vcpu].fault.lock_requested);
 		vm->vcpus[next.vcpu].fault.pc++;	/* past its OP_LOCK */
 		vm->wake(vm->wake_opaque, next.vcpu, when);
 		if (next.write)

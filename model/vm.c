@@ -90,6 +90,12 @@ void s2_vm_set_waker(struct s2_vm *vm, s2_wake_fn fn, void *opaque)
 	vm->wake_opaque = opaque;
 }
 
+void s2_vm_set_tracer(struct s2_vm *vm, s2_span_fn fn, void *opaque)
+{
+	vm->span = fn;
+	vm->span_opaque = opaque;
+}
+
 const struct s2_counters *s2_vm_counters(const struct s2_vm *vm)
 {
 	return &vm->c;

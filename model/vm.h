@@ -102,6 +102,11 @@ struct s2_vm *s2_vm_new(const struct s2_trace_header *hdr, const struct s2_profi
 void s2_vm_free(struct s2_vm *vm);
 void s2_vm_set_waker(struct s2_vm *vm, s2_wake_fn fn, void *opaque);
 
+/* Told of every stretch of a vCPU's fault time, for timelines. */
+typedef void (*s2_span_fn)(void *opaque, uint32_t vcpu, enum s2_cost_kind kind,
+			   uint64_t start, uint64_t cycles);
+void s2_vm_set_tracer(struct s2_vm *vm, s2_span_fn fn, void *opaque);
+
 /*
  * A guest access at @now.  True: the stage-2 table allows it.  False: the
  * vCPU took a stage-2 fault; drive it with s2_vm_fault_run().
