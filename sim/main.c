@@ -7,6 +7,8 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "report.h"
 #include "sim.h"
@@ -15,6 +17,8 @@ static char *opt_policy = NULL;
 static char *opt_profile = NULL;
 static char *opt_policies = NULL;
 static char *opt_json = NULL;
+static char *opt_timeline = NULL;
+static char *opt_window = NULL;
 static gboolean opt_quiet = FALSE;
 static gboolean opt_list = FALSE;
 
@@ -27,6 +31,10 @@ static const GOptionEntry entries[] = {
 	  "Read policies from FILE instead of model/policies.ini", "FILE" },
 	{ "json", 'j', 0, G_OPTION_ARG_FILENAME, &opt_json,
 	  "Write the results and the resolved configuration as JSON", "FILE" },
+	{ "timeline", 't', 0, G_OPTION_ARG_FILENAME, &opt_timeline,
+	  "Write per-vCPU activity as trace-event JSON (Perfetto, chrome://tracing)", "FILE" },
+	{ "timeline-window", 0, 0, G_OPTION_ARG_STRING, &opt_window,
+	  "Only the cycles START..END in the timeline", "START:END" },
 	{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, "Print no summary", NULL },
 	{ "list-policies", 0, 0, G_OPTION_ARG_NONE, &opt_list,
 	  "List the policies with the kernels they model", NULL },
@@ -59,6 +67,29 @@ static int list_policies(void)
 	return 0;
 }
 
+static bool parse_window(uint64_t *start, uint64_t *end, GError **err)
+{
+	char *colon, *head;
+	bool ok;
+
+	*start = 0;
+	*end = UINT64_MAX;
+	if (!opt_window)
+		return true;
+	colon = strchr(opt_window, ':');
+	head = colon ? g_strndup(opt_window, colon - opt_window) : NULL;
+	ok = colon && g_ascii_string_to_unsigned(head, 10, 0, UINT64_MAX, start, NULL) &&
+	     g_ascii_string_to_unsigned(colon + 1, 10, 0, UINT64_MAX, end, NULL) && *end > *start;
+	g_free(head);
+	if (!ok) {
+		g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "--timeline-window: expected START:END in cycles with START < END, got '%s'",
+			    opt_window);
+		return false;
+	}
+	return true;
+}
+
 static int run(const char *trace)
 {
 	GError *err = NULL;
@@ -66,10 +97,14 @@ static int run(const char *trace)
 	struct s2_policy *pol = NULL;
 	struct s2_source *src = NULL;
 	struct s2_sim *sim = NULL;
+	struct s2_timeline *tl = NULL;
+	uint64_t win_start, win_end;
 	int ret = 2;
 
 	if (!prof)
 		return die(NULL, err);
+	if (!parse_window(&win_start, &win_end, &err))
+		goto out;
 	pol = s2_policy_load(opt_policy, opt_policies, &err);
 	if (!pol)
 		goto out;
@@ -77,8 +112,22 @@ static int run(const char *trace)
 	if (!src)
 		goto out;
 	sim = s2_sim_new(src, prof, pol);
+	sim->progress = !opt_quiet && isatty(STDERR_FILENO);
+	if (opt_timeline) {
+		tl = s2_timeline_open(opt_timeline, prof->freq_mhz, win_start, win_end, &err);
+		if (!tl)
+			goto out;
+		s2_sim_set_timeline(sim, tl);
+	}
 	if (!s2_sim_run(sim, &err))
 		goto out;
+	if (tl) {
+		bool ok = s2_timeline_commit(tl, sim->nr_vcpus, &err);
+
+		tl = NULL;
+		if (!ok)
+			goto out;
+	}
 	if (opt_json) {
 		char *json = s2_report_json(sim, trace);
 
@@ -92,6 +141,7 @@ static int run(const char *trace)
 		s2_report_summary(stdout, sim, trace);
 	ret = 0;
 out:
+	s2_timeline_abort(tl);
 	if (err)
 		ret = die(NULL, err);
 	s2_sim_free(sim);

@@ -66,6 +66,9 @@ static void barrier_release(struct s2_engine *eng, struct s2_event *ev)
 			continue;
 		waiting--;
 		v->barrier_cycles += eng->now - v->barrier_since;
+		if (sim->timeline)
+			s2_timeline_span(sim->timeline, v->id, "barrier", v->barrier_since,
+					 eng->now - v->barrier_since);
 		v->state = S2_VCPU_GUEST;
 		vcpu_fetch(v, eng->now);
 	}
@@ -80,6 +83,18 @@ static void fail(struct s2_sim *sim, GError *err)
 	sim->eng.stop = true;
 }
 
+/* On a terminal only: how far the run is, at most four times a second. */
+static void progress(struct s2_sim *sim, uint64_t now)
+{
+	gint64 t = g_get_monotonic_time();
+
+	if (t - sim->progress_at < 250000)
+		return;
+	sim->progress_at = t;
+	fprintf(stderr, "\rsim: %" G_GUINT64_FORMAT " records, %.3f ms simulated ",
+		sim->records, (double)now / sim->prof->freq_mhz / 1000.0);
+}
+
 /* Take the vCPU's next record: guest compute until its access, or a barrier. */
 static void vcpu_fetch(struct s2_vcpu *v, uint64_t now)
 {
@@ -89,8 +104,13 @@ static void vcpu_fetch(struct s2_vcpu *v, uint64_t now)
 
 	switch (s2_cursor_next(sim->cur, v->id, &v->rec, &err)) {
 	case S2_CUR_RECORD:
-		sim->records++;
+		if (sim->progress && !(++sim->records & 0xffff))
+			progress(sim, now);
+		else if (!sim->progress)
+			sim->records++;
 		delta = to_cycles(sim, v->rec.delta);
+		if (sim->timeline)
+			s2_timeline_span(sim->timeline, v->id, "guest", now, delta);
 		v->guest_cycles += delta;
 		v->state = S2_VCPU_GUEST;
 		s2_engine_schedule(&sim->eng, &v->ev, now + delta);
@@ -154,6 +174,20 @@ static void vcpu_event(struct s2_engine *eng, struct s2_event *ev)
 		vcpu_fault(v, eng->now);
 }
 
+static void trace_span(void *opaque, uint32_t vcpu, enum s2_cost_kind kind, uint64_t start,
+		       uint64_t cycles)
+{
+	struct s2_sim *sim = opaque;
+
+	s2_timeline_span(sim->timeline, vcpu, s2_cost_kind_name(kind), start, cycles);
+}
+
+void s2_sim_set_timeline(struct s2_sim *sim, struct s2_timeline *tl)
+{
+	sim->timeline = tl;
+	s2_vm_set_tracer(sim->vm, tl ? trace_span : NULL, sim);
+}
+
 static void wake_vcpu(void *opaque, uint32_t vcpu, uint64_t when)
 {
 	struct s2_sim *sim = opaque;
@@ -191,6 +225,8 @@ bool s2_sim_run(struct s2_sim *sim, GError **err)
 	for (uint32_t i = 0; i < sim->nr_vcpus && !sim->error; i++)
 		vcpu_fetch(&sim->vcpus[i], 0);
 	s2_engine_run(&sim->eng);
+	if (sim->progress && sim->progress_at)
+		fprintf(stderr, "\r\033[K");
 	if (sim->error) {
 		g_propagate_error(err, sim->error);
 		sim->error = NULL;

@@ -7,6 +7,7 @@
 
 #include "cursor.h"
 #include "engine.h"
+#include "timeline.h"
 #include "vm.h"
 
 enum s2_vcpu_state {
@@ -50,11 +51,15 @@ struct s2_sim {
 	uint64_t records;
 	uint64_t makespan;
 	GError *error;
+	struct s2_timeline *timeline;	/* optional, owned by the caller */
+	bool progress;			/* a progress line on stderr */
+	gint64 progress_at;
 };
 
 /* Takes ownership of @src. */
 struct s2_sim *s2_sim_new(struct s2_source *src, const struct s2_profile *prof,
 			  const struct s2_policy *pol);
+void s2_sim_set_timeline(struct s2_sim *sim, struct s2_timeline *tl);
 bool s2_sim_run(struct s2_sim *sim, GError **err);
 void s2_sim_free(struct s2_sim *sim);
 

@@ -3,6 +3,8 @@
  * messages naming the file and line, no partial output, identical reruns.
  */
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -110,6 +112,61 @@ static void test_rerun_byte_identical(void)
 	g_free(j1); g_free(j2); g_free(trace);
 }
 
+static JsonNode *load_json(const char *path)
+{
+	JsonParser *p = json_parser_new();
+	GError *err = NULL;
+	JsonNode *root;
+
+	g_assert_true(json_parser_load_from_file(p, path, &err));
+	g_assert_no_error(err);
+	root = json_node_copy(json_parser_get_root(p));
+	g_object_unref(p);
+	return root;
+}
+
+/*
+ * Every cycle of every vCPU is in exactly one timeline span: guest compute,
+ * a fault step, a lock wait or a barrier.  So each vCPU's spans add up to
+ * the cycle it finished at, as the JSON reports it.
+ */
+static void test_timeline_accounts_every_cycle(void)
+{
+	char *trace = tmp_file("tl.trace",
+		"s2sim-trace 1\nvcpus 3\nmemslot 0 gpa=0x40000000 size=64M backing=thp\n"
+		"end-header\n0 10 W 0x40000000\n1 0 R 0x40001000\n2 5 X 0x40200000\n"
+		"vmm 100 dirty-log on 0\n0 0 W 0x40002000\n1 7 W 0x40003000\n2 1 R 0x40400000\n");
+	char *tl = tmp_file("tl.json", NULL), *js = tmp_file("tl-run.json", NULL);
+	const char *args[] = { "--policy=abort", "-q", "--timeline", tl, "--json", js, trace, NULL };
+	char *out, *err;
+	JsonNode *troot, *jroot;
+	JsonArray *events, *vcpus;
+	uint64_t sum[3] = { 0 };
+
+	g_assert_cmpint(run_sim(args, &out, &err), ==, 0);
+	troot = load_json(tl);
+	jroot = load_json(js);
+	events = json_object_get_array_member(json_node_get_object(troot), "traceEvents");
+	for (guint i = 0; i < json_array_get_length(events); i++) {
+		JsonObject *e = json_array_get_object_element(events, i);
+
+		if (strcmp(json_object_get_string_member(e, "ph"), "X"))
+			continue;
+		sum[json_object_get_int_member(e, "tid")] +=
+			json_object_get_int_member(json_object_get_object_member(e, "args"), "cycles");
+	}
+	vcpus = json_object_get_array_member(json_node_get_object(jroot), "vcpus");
+	for (int v = 0; v < 3; v++) {
+		JsonObject *o = json_array_get_object_element(vcpus, v);
+
+		g_assert_cmpuint(sum[v], ==, json_object_get_int_member(o, "finished"));
+		g_assert_cmpuint(sum[v], >, 0);
+	}
+	json_node_unref(troot);
+	json_node_unref(jroot);
+	g_free(out); g_free(err); g_free(tl); g_free(js); g_free(trace);
+}
+
 static void test_list_policies(void)
 {
 	const char *args[] = { "--list-policies", NULL };
@@ -134,6 +191,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/sim/cli/unknown-option-policy-profile", test_unknown_option_and_policy);
 	g_test_add_func("/sim/cli/rerun-byte-identical", test_rerun_byte_identical);
 	g_test_add_func("/sim/cli/list-policies", test_list_policies);
+	g_test_add_func("/sim/cli/timeline-accounts-every-cycle", test_timeline_accounts_every_cycle);
 	ret = g_test_run();
 	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmp_dir);
 	if (system(cmd)) {}
