@@ -17,7 +17,7 @@
 
 /* Canonical text (as the text writer prints it), with every escape needed. */
 static const char canonical[] =
-	"s2sim-trace 1\n"
+	"s2sim-trace 2\n"
 	"unit ns\n"
 	"freq-mhz 2600\n"
 	"ipa-bits 44\n"
@@ -36,6 +36,13 @@ static const char canonical[] =
 	"vmm 0 dirty-log off 7\n"
 	"vmm 0 phase steady\n"
 	"1 0 W 0xffffffff000\n"
+	"0 7 vmreg off on\n"			/* version 2: guest events */
+	"1 0 vmreg on off\n"
+	"2 3 setway\n"
+	"1 9 reset\n"
+	"host 100 unmap 0x40001000 0x1000 cow\n"	/* version 2: host records */
+	"host 0 change-pte 0x40001000\n"
+	"host 4294967295 unmap 0x0 0x100000000000 migration\n"
 	"vmm 3 phase boot\n";
 
 static char *tmp_path(const char *suffix)
@@ -168,7 +175,7 @@ static void test_zstd_decodes_to_same_records(void)
 	g_free(raw);
 	a = read_all(bin);
 	b = read_all(zst);
-	g_assert_cmpuint(a->len, ==, 12);
+	g_assert_cmpuint(a->len, ==, 19);	/* the records of canonical, extensions absorbed */
 	g_assert_cmpmem(a->data, a->len * sizeof(struct s2_record),
 			b->data, b->len * sizeof(struct s2_record));
 	g_array_free(a, TRUE);
@@ -262,13 +269,13 @@ static void bad_version(char *b, gsize *len) { b[OFF_VERSION] = 9; }
 static void count_too_big(char *b, gsize *len) { put64(b + OFF_NR_RECORDS, get64(b + OFF_NR_RECORDS) + 1); }
 static void flip_header(char *b, gsize *len) { b[FIXED_LEN + 8] ^= 1; }	/* memslot 0's gpa */
 static void vcpu_out_of_range(char *b, gsize *len) { b[REC(2) + 5] = 3; reseal(b); }
-static void unknown_kind(char *b, gsize *len) { b[REC(2) + 4] = 9; reseal(b); }
+static void unknown_kind(char *b, gsize *len) { b[REC(2) + 4] = 14; reseal(b); }
 static void lone_extension(char *b, gsize *len) { b[REC(4) + 0] = 7; reseal(b); }
 
 static void test_corruption_messages(void)
 {
 	/* record 1 is the phase mark, 2 the first access */
-	check_corrupt(flip_ipa, "record 15: ", "checksum mismatch");
+	check_corrupt(flip_ipa, "record 24: ", "checksum mismatch");	/* reported at the last of the 24 stored records */
 	check_corrupt(truncate_records, "record 5: ", "truncated");
 	check_corrupt(truncate_header, "header: ", "truncated");
 	check_corrupt(bad_magic, "header: ", "wrong magic");
@@ -276,7 +283,7 @@ static void test_corruption_messages(void)
 	check_corrupt(count_too_big, "header: ", "record count mismatch");
 	check_corrupt(flip_header, "header: ", "checksum mismatch");
 	check_corrupt(vcpu_out_of_range, "record 2: ", "vcpu 3 is not 0..2");
-	check_corrupt(unknown_kind, "record 2: ", "unknown kind 9");
+	check_corrupt(unknown_kind, "record 2: ", "unknown kind 14");
 	/* record 4 is the delta extension of the X access: its delta must be 0 */
 	check_corrupt(lone_extension, "record 4: ", "unknown extension");
 }

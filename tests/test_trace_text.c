@@ -121,6 +121,11 @@ static void test_bad_lines(void)
 	check_bad("end-header\nvmm 0 dirty-log on 7\n", "5", "no memslot '7'");
 	check_bad("end-header\nvmm 0 unmap 0x40000001 4K\n", "5", "aligned");
 	check_bad("end-header\nvmm 0 reboot\n", "5", "unknown VMM command");
+	check_bad("end-header\n0 0 vmreg on\n", "5", "vmreg on|off on|off");
+	check_bad("end-header\n0 0 hop\n", "5", "or vmreg, setway, reset");
+	check_bad("end-header\nhost 0 unmap 0x40000000 4K gremlins\n", "5", "unknown cause 'gremlins'");
+	check_bad("end-header\nhost 0 change-pte 0x40000800\n", "5", "4 KiB aligned");
+	check_bad("end-header\nhost 0 reboot\n", "5", "unknown host command");
 	check_bad("memslot 1 gpa=0x40001000 size=4K backing=4k\nend-header\n", "4", "overlaps");
 	check_bad("memslot 1 gpa=0x0 size=4K backing=5k\nend-header\n", "4", "unknown backing");
 	check_bad("bogus 1\nend-header\n", "4", "unknown header key");
@@ -243,6 +248,43 @@ static void test_writer_abort_leaves_nothing(void)
 	g_free(dir);
 }
 
+/* Version 2 records: guest events per vCPU, host records in their own queue. */
+static void test_version2_records(void)
+{
+	char *path = write_tmp(
+		"s2sim-trace 2\nvcpus 2\nmemslot 0 gpa=0x40000000 size=1G backing=4k\nend-header\n"
+		"1 5 vmreg off on\n0 0 setway\nhost 50 unmap 0x40000000 8K cow\n"
+		"1 1 reset\nhost 0 change-pte 0x40001000\n0 2 R 0x40000000\n");
+	GError *err = NULL;
+	struct s2_source *src = s2_source_open(path, &err);
+	struct s2_cursor *c = s2_cursor_new(src);
+	struct s2_record r;
+
+	g_assert_no_error(err);
+	g_assert_cmpint(s2_cursor_next(c, S2_VCPU_HOST, &r, &err), ==, S2_CUR_RECORD);
+	g_assert_cmpuint(r.kind, ==, S2_REC_HOST_UNMAP);
+	g_assert_cmpuint(r.size, ==, 8192);
+	g_assert_cmpuint(r.arg, ==, S2_UNMAP_COW);
+	g_assert_cmpuint(r.delta, ==, 50);
+	g_assert_cmpint(s2_cursor_next(c, S2_VCPU_HOST, &r, &err), ==, S2_CUR_RECORD);
+	g_assert_cmpuint(r.kind, ==, S2_REC_CHANGE_PTE);
+	g_assert_cmpuint(r.ipa, ==, 0x40001000);
+	g_assert_cmpint(s2_cursor_next(c, S2_VCPU_HOST, &r, &err), ==, S2_CUR_END);
+	g_assert_cmpint(s2_cursor_next(c, 1, &r, &err), ==, S2_CUR_RECORD);
+	g_assert_cmpuint(r.kind, ==, S2_REC_VMREG);
+	g_assert_cmpuint(r.arg, ==, S2_CACHES_AFTER);
+	g_assert_cmpint(s2_cursor_next(c, 1, &r, &err), ==, S2_CUR_RECORD);
+	g_assert_cmpuint(r.kind, ==, S2_REC_RESET);
+	g_assert_cmpint(s2_cursor_next(c, 0, &r, &err), ==, S2_CUR_RECORD);
+	g_assert_cmpuint(r.kind, ==, S2_REC_SETWAY);
+	g_assert_cmpint(s2_cursor_next(c, 0, &r, &err), ==, S2_CUR_RECORD);
+	g_assert_cmpuint(r.kind, ==, S2_REC_READ);
+	s2_cursor_free(c);
+	s2_source_close(src);
+	g_unlink(path);
+	g_free(path);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -252,6 +294,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/traces/text/wrong-version-rejected", test_wrong_magic_and_version);
 	g_test_add_func("/traces/cursor/vmm-record-is-a-barrier", test_cursor_barrier);
 	g_test_add_func("/traces/text/writer-round-trip", test_writer_round_trip);
+	g_test_add_func("/traces/text/version-2-guest-and-host-records", test_version2_records);
 	g_test_add_func("/traces/text/aborted-writer-leaves-nothing", test_writer_abort_leaves_nothing);
 	return g_test_run();
 }

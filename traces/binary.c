@@ -53,6 +53,11 @@ enum {
 	CODE_DIRTY_OFF,
 	CODE_UNMAP,
 	CODE_PHASE,
+	CODE_VMREG,		/* version 2 */
+	CODE_SETWAY,
+	CODE_RESET,
+	CODE_HOST_UNMAP,
+	CODE_CHANGE_PTE,
 	CODE_NR,
 	CODE_EXT = 15,
 };
@@ -67,6 +72,11 @@ static const uint16_t kind_of_code[CODE_NR] = {
 	[CODE_DIRTY_OFF] = S2_REC_DIRTY_LOG_OFF,
 	[CODE_UNMAP] = S2_REC_UNMAP,
 	[CODE_PHASE] = S2_REC_PHASE,
+	[CODE_VMREG] = S2_REC_VMREG,
+	[CODE_SETWAY] = S2_REC_SETWAY,
+	[CODE_RESET] = S2_REC_RESET,
+	[CODE_HOST_UNMAP] = S2_REC_HOST_UNMAP,
+	[CODE_CHANGE_PTE] = S2_REC_CHANGE_PTE,
 };
 
 static const uint8_t code_of_kind[S2_REC_NR] = {
@@ -77,6 +87,11 @@ static const uint8_t code_of_kind[S2_REC_NR] = {
 	[S2_REC_DIRTY_LOG_OFF] = CODE_DIRTY_OFF,
 	[S2_REC_UNMAP] = CODE_UNMAP,
 	[S2_REC_PHASE] = CODE_PHASE,
+	[S2_REC_VMREG] = CODE_VMREG,
+	[S2_REC_SETWAY] = CODE_SETWAY,
+	[S2_REC_RESET] = CODE_RESET,
+	[S2_REC_HOST_UNMAP] = CODE_HOST_UNMAP,
+	[S2_REC_CHANGE_PTE] = CODE_CHANGE_PTE,
 };
 
 static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return GUINT16_FROM_LE(v); }
@@ -530,8 +545,8 @@ static int read_header(struct bin_source *b, GError **err)
 	if (memcmp(p, S2_BINARY_MAGIC, 8))
 		return bin_err(b, err, 0, "wrong magic: not an s2sim binary trace");
 	version = get32(p + OFF_VERSION);
-	if (version != S2_BINARY_VERSION)
-		return bin_err(b, err, 0, "unknown version %u (this reader knows %d)",
+	if (version < 1 || version > S2_BINARY_VERSION)
+		return bin_err(b, err, 0, "unknown version %u (this reader knows 1..%d)",
 			       version, S2_BINARY_VERSION);
 	memcpy(fixed, p, FIXED_LEN);
 	decode_fixed(fixed, h, &b->l);
@@ -615,6 +630,20 @@ static int decode_record(struct bin_source *b, const uint8_t *p, struct s2_recor
 	if (s2_rec_is_access(r)) {
 		r->vcpu = field;
 		r->ipa = v;
+	} else if (s2_rec_is_vcpu(r)) {
+		r->vcpu = field;
+		r->arg = v;
+		if (v > UINT16_MAX)
+			return bin_err(b, err, b->next, "%s: argument out of range",
+				       s2_rec_kind_name(r->kind));
+	} else if (s2_rec_is_host(r)) {
+		/* the IPA is page aligned: its low bits carry the cause */
+		r->vcpu = S2_VCPU_HOST;
+		r->ipa = v & ~4095ULL;
+		r->arg = v & 4095;
+		r->size = (uint64_t)field << 12;
+		if (field == ESCAPE24 && take_ext(b, EXT_SIZE, &r->size, err) < 0)
+			return -1;
 	} else {
 		r->vcpu = S2_VCPU_VMM;
 		if (r->kind == S2_REC_UNMAP) {
@@ -750,8 +779,16 @@ static size_t encode_record(const struct s2_record *r, uint8_t *out)
 		field = r->vcpu;
 		v = r->ipa;
 		break;
+	case S2_REC_VMREG:
+	case S2_REC_SETWAY:
+	case S2_REC_RESET:
+		field = r->vcpu;
+		v = r->arg;
+		break;
 	case S2_REC_UNMAP:
-		v = r->ipa;
+	case S2_REC_HOST_UNMAP:
+	case S2_REC_CHANGE_PTE:
+		v = r->ipa | (r->kind == S2_REC_HOST_UNMAP ? r->arg : 0);
 		field = r->size >> 12;
 		if (field >= ESCAPE24 || r->size >> 12 >= ESCAPE24) {
 			p = put_ext(p, EXT_SIZE, r->size);

@@ -24,7 +24,7 @@ struct s2_cursor *s2_cursor_new(struct s2_source *src)
 
 	c->src = src;
 	c->nr_vcpus = src->hdr.nr_vcpus;
-	c->q = g_new0(struct s2_queue, c->nr_vcpus);
+	c->q = g_new0(struct s2_queue, c->nr_vcpus + 1);	/* the last: host records */
 	return c;
 }
 
@@ -32,7 +32,7 @@ void s2_cursor_free(struct s2_cursor *c)
 {
 	if (!c)
 		return;
-	for (uint32_t i = 0; i < c->nr_vcpus; i++)
+	for (uint32_t i = 0; i <= c->nr_vcpus; i++)
 		g_free(c->q[i].buf);
 	g_free(c->q);
 	g_free(c);
@@ -62,12 +62,17 @@ static void queue_pop(struct s2_queue *q, struct s2_record *out)
 	q->len--;
 }
 
-/* Read ahead until vCPU @vcpu has a record, a VMM record parks us, or EOF. */
-static bool fill(struct s2_cursor *c, uint32_t vcpu, GError **err)
+static uint32_t queue_of(const struct s2_cursor *c, uint32_t vcpu)
+{
+	return vcpu == S2_VCPU_HOST ? c->nr_vcpus : vcpu;
+}
+
+/* Read ahead until queue @q has a record, a VMM record parks us, or EOF. */
+static bool fill(struct s2_cursor *c, uint32_t q, GError **err)
 {
 	struct s2_record r;
 
-	while (!c->q[vcpu].len && !c->parked && !c->eof) {
+	while (!c->q[q].len && !c->parked && !c->eof) {
 		int ret = s2_source_next(c->src, &r, err);
 
 		if (ret < 0)
@@ -81,7 +86,7 @@ static bool fill(struct s2_cursor *c, uint32_t vcpu, GError **err)
 			c->parked = true;
 			break;
 		}
-		queue_push(&c->q[r.vcpu], &r);
+		queue_push(&c->q[queue_of(c, r.vcpu)], &r);
 		c->nr_parked++;
 	}
 	return true;
@@ -90,10 +95,12 @@ static bool fill(struct s2_cursor *c, uint32_t vcpu, GError **err)
 enum s2_cursor_status s2_cursor_next(struct s2_cursor *c, uint32_t vcpu,
 				     struct s2_record *out, GError **err)
 {
-	if (!fill(c, vcpu, err))
+	uint32_t q = queue_of(c, vcpu);
+
+	if (!fill(c, q, err))
 		return S2_CUR_ERROR;
-	if (c->q[vcpu].len) {
-		queue_pop(&c->q[vcpu], out);
+	if (c->q[q].len) {
+		queue_pop(&c->q[q], out);
 		c->nr_parked--;
 		return S2_CUR_RECORD;
 	}

@@ -6,7 +6,8 @@
  * and parks records of other vCPUs in per-vCPU queues, so memory stays
  * proportional to how far the vCPUs drift apart, not to the trace length.
  * A VMM record stops the read-ahead: every vCPU sees S2_CUR_BARRIER until the
- * caller takes the VMM record with s2_cursor_take_vmm().
+ * caller takes the VMM record with s2_cursor_take_vmm().  Host records
+ * (S2_VCPU_HOST) have a queue of their own, read like a vCPU's.
  */
 #ifndef S2SIM_CURSOR_H
 #define S2SIM_CURSOR_H

@@ -36,7 +36,7 @@ struct s2_source *s2_text_source_open(const char *path, FILE *f, GError **err);
  * a zstd-compressed one by streaming decompression.  Takes @f either way.
  */
 #define S2_BINARY_MAGIC		"S2SIMBIN"
-#define S2_BINARY_VERSION	1
+#define S2_BINARY_VERSION	2	/* 2: guest events and host records */
 #define S2_BINARY_RECORD	16
 struct s2_source *s2_binary_source_open(const char *path, FILE *f, bool zstd,
 					GError **err);

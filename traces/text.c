@@ -178,9 +178,10 @@ static bool parse_magic(struct text_source *t, GError **err)
 		return false;
 	if (n != 2 || strcmp(f[0], TEXT_MAGIC))
 		return parse_err(t, err, "not an s2sim trace: expected '%s VERSION'", TEXT_MAGIC);
-	if (!parse_u32(f[1], UINT32_MAX, &h->version) || h->version != S2_TRACE_VERSION)
-		return parse_err(t, err, "unsupported trace version '%s' (this reader knows %d)",
-				 f[1], S2_TRACE_VERSION);
+	if (!parse_u32(f[1], UINT32_MAX, &h->version) || h->version < S2_TRACE_MIN_VERSION ||
+	    h->version > S2_TRACE_VERSION)
+		return parse_err(t, err, "unsupported trace version '%s' (this reader knows %d..%d)",
+				 f[1], S2_TRACE_MIN_VERSION, S2_TRACE_VERSION);
 	return true;
 }
 
@@ -289,11 +290,84 @@ static int parse_vmm(struct text_source *t, char **f, int n, struct s2_record *r
 	return 1;
 }
 
+static bool parse_caches(const char *s, bool *on)
+{
+	*on = !strcmp(s, "on");
+	return *on || !strcmp(s, "off");
+}
+
+/* VCPU DELTA vmreg on|off on|off, VCPU DELTA setway, VCPU DELTA reset */
+static int parse_guest_event(struct text_source *t, char **f, int n, struct s2_record *r,
+			     GError **err)
+{
+	bool before, after;
+
+	if (!strcmp(f[2], "vmreg")) {
+		if (n != 5 || !parse_caches(f[3], &before) || !parse_caches(f[4], &after))
+			return parse_err(t, err, "expected 'VCPU DELTA vmreg on|off on|off' (caches before, after)"), -1;
+		r->kind = S2_REC_VMREG;
+		r->arg = (before ? S2_CACHES_BEFORE : 0) | (after ? S2_CACHES_AFTER : 0);
+	} else if (!strcmp(f[2], "setway") || !strcmp(f[2], "reset")) {
+		if (n != 3)
+			return parse_err(t, err, "expected 'VCPU DELTA %s'", f[2]), -1;
+		r->kind = strcmp(f[2], "reset") ? S2_REC_SETWAY : S2_REC_RESET;
+	} else {
+		return parse_err(t, err, "access must be R, W or X (or vmreg, setway, reset), got '%s'",
+				 f[2]), -1;
+	}
+	return 1;
+}
+
+/* host DELTA unmap IPA SIZE [CAUSE], host DELTA change-pte IPA */
+static int parse_host(struct text_source *t, char **f, int n, struct s2_record *r, GError **err)
+{
+	enum s2_unmap_cause cause = S2_UNMAP_OTHER;
+
+	r->vcpu = S2_VCPU_HOST;
+	if (n >= 3 && !strcmp(f[2], "unmap")) {
+		if ((n != 5 && n != 6) || !parse_u64(f[3], &r->ipa) || !s2_parse_size(f[4], &r->size))
+			return parse_err(t, err, "expected 'host DELTA unmap IPA SIZE [CAUSE]'"), -1;
+		if (n == 6 && !s2_unmap_cause_parse(f[5], &cause))
+			return parse_err(t, err, "unmap: unknown cause '%s' (other, cow, migration, ksm, swap)",
+					 f[5]), -1;
+		r->kind = S2_REC_HOST_UNMAP;
+		r->arg = cause;
+	} else if (n == 4 && !strcmp(f[2], "change-pte")) {
+		if (!parse_u64(f[3], &r->ipa))
+			return parse_err(t, err, "change-pte: bad ipa '%s'", f[3]), -1;
+		r->kind = S2_REC_CHANGE_PTE;
+	} else {
+		return parse_err(t, err, "unknown host command '%s'", n >= 3 ? f[2] : ""), -1;
+	}
+	return 1;
+}
+
+/* VCPU DELTA R|W|X IPA */
+static int parse_access(struct text_source *t, char **f, int n, struct s2_record *r, GError **err)
+{
+	const struct s2_trace_header *h = &t->base.hdr;
+
+	if (n != 4)
+		return parse_err(t, err, "expected 'VCPU DELTA R|W|X IPA'"), -1;
+	switch (f[2][0]) {
+	case 'R': r->kind = S2_REC_READ; break;
+	case 'W': r->kind = S2_REC_WRITE; break;
+	case 'X': r->kind = S2_REC_EXEC; break;
+	default:
+		return parse_err(t, err, "access must be R, W or X, got '%s'", f[2]), -1;
+	}
+	if (!parse_u64(f[3], &r->ipa) || r->ipa >= (1ULL << h->ipa_bits))
+		return parse_err(t, err, "ipa '%s' is outside the %u-bit IPA space",
+				 f[3], h->ipa_bits), -1;
+	return 1;
+}
+
 static int text_next(struct s2_source *src, struct s2_record *r, GError **err)
 {
 	struct text_source *t = (struct text_source *)src;
 	char *f[MAX_FIELDS];
-	int n = next_line(t, f, err);
+	int n = next_line(t, f, err), ret;
+	GError *verr = NULL;
 
 	if (n <= 0)
 		return n;
@@ -304,23 +378,22 @@ static int text_next(struct s2_source *src, struct s2_record *r, GError **err)
 		return parse_err(t, err, "bad delta '%s' (0..2^48)", f[1]), -1;
 	if (!strcmp(f[0], "vmm")) {
 		r->vcpu = S2_VCPU_VMM;
-		return parse_vmm(t, f, n, r, err);
-	}
-	if (!parse_u32(f[0], src->hdr.nr_vcpus - 1, &r->vcpu))
+		ret = parse_vmm(t, f, n, r, err);
+	} else if (!strcmp(f[0], "host")) {
+		ret = parse_host(t, f, n, r, err);
+	} else if (!parse_u32(f[0], src->hdr.nr_vcpus - 1, &r->vcpu)) {
 		return parse_err(t, err, "vcpu '%s' is not 0..%u", f[0], src->hdr.nr_vcpus - 1), -1;
-	if (n != 4 || f[2][1])
-		return parse_err(t, err, "expected 'VCPU DELTA R|W|X IPA'"), -1;
-	switch (f[2][0]) {
-	case 'R': r->kind = S2_REC_READ; break;
-	case 'W': r->kind = S2_REC_WRITE; break;
-	case 'X': r->kind = S2_REC_EXEC; break;
-	default:
-		return parse_err(t, err, "access must be R, W or X, got '%s'", f[2]), -1;
+	} else if (f[2][1]) {
+		ret = parse_guest_event(t, f, n, r, err);
+	} else {
+		ret = parse_access(t, f, n, r, err);
 	}
-	if (!parse_u64(f[3], &r->ipa) || r->ipa >= (1ULL << src->hdr.ipa_bits))
-		return parse_err(t, err, "ipa '%s' is outside the %u-bit IPA space",
-				 f[3], src->hdr.ipa_bits), -1;
-	return 1;
+	if (ret > 0 && !s2_record_validate(&src->hdr, r, &verr)) {
+		parse_err(t, err, "%s", verr->message);
+		g_error_free(verr);
+		return -1;
+	}
+	return ret;
 }
 
 static void text_close(struct s2_source *src)
@@ -392,6 +465,22 @@ static bool text_put(struct s2_writer *w, const struct s2_record *r, GError **er
 	case S2_REC_UNMAP:
 		fprintf(w->f, "vmm %" PRIu64 " unmap 0x%" PRIx64 " 0x%" PRIx64 "\n",
 			r->delta, r->ipa, r->size);
+		break;
+	case S2_REC_VMREG:
+		fprintf(w->f, "%u %" PRIu64 " vmreg %s %s\n", r->vcpu, r->delta,
+			r->arg & S2_CACHES_BEFORE ? "on" : "off",
+			r->arg & S2_CACHES_AFTER ? "on" : "off");
+		break;
+	case S2_REC_SETWAY:
+	case S2_REC_RESET:
+		fprintf(w->f, "%u %" PRIu64 " %s\n", r->vcpu, r->delta, s2_rec_kind_name(r->kind));
+		break;
+	case S2_REC_HOST_UNMAP:
+		fprintf(w->f, "host %" PRIu64 " unmap 0x%" PRIx64 " 0x%" PRIx64 " %s\n", r->delta,
+			r->ipa, r->size, s2_unmap_cause_name(r->arg));
+		break;
+	case S2_REC_CHANGE_PTE:
+		fprintf(w->f, "host %" PRIu64 " change-pte 0x%" PRIx64 "\n", r->delta, r->ipa);
 		break;
 	case S2_REC_PHASE:
 		if (r->arg >= h->nr_phases) {

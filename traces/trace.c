@@ -25,7 +25,36 @@ static const char *const kind_names[S2_REC_NR] = {
 	[S2_REC_DIRTY_LOG_OFF] = "dirty-log off",
 	[S2_REC_UNMAP] = "unmap",
 	[S2_REC_PHASE] = "phase",
+	[S2_REC_VMREG] = "vmreg",
+	[S2_REC_SETWAY] = "setway",
+	[S2_REC_RESET] = "reset",
+	[S2_REC_HOST_UNMAP] = "unmap",
+	[S2_REC_CHANGE_PTE] = "change-pte",
 };
+
+static const char *const cause_names[S2_UNMAP_CAUSE_NR] = {
+	[S2_UNMAP_OTHER] = "other",
+	[S2_UNMAP_COW] = "cow",
+	[S2_UNMAP_MIGRATION] = "migration",
+	[S2_UNMAP_KSM] = "ksm",
+	[S2_UNMAP_SWAP] = "swap",
+};
+
+const char *s2_unmap_cause_name(enum s2_unmap_cause c)
+{
+	return c < S2_UNMAP_CAUSE_NR ? cause_names[c] : "?";
+}
+
+bool s2_unmap_cause_parse(const char *s, enum s2_unmap_cause *out)
+{
+	for (int c = 0; c < S2_UNMAP_CAUSE_NR; c++) {
+		if (!strcmp(s, cause_names[c])) {
+			*out = c;
+			return true;
+		}
+	}
+	return false;
+}
 
 const char *s2_backing_name(enum s2_backing b)
 {
@@ -215,12 +244,27 @@ bool s2_record_validate(const struct s2_trace_header *h, const struct s2_record 
 		return invalid(err, "delta %" G_GUINT64_FORMAT " exceeds 2^48", r->delta);
 	if (r->kind >= S2_REC_NR)
 		return invalid(err, "unknown kind %u", r->kind);
-	if (s2_rec_is_access(r)) {
+	if (s2_rec_is_vcpu(r)) {
 		if (r->vcpu >= h->nr_vcpus)
 			return invalid(err, "vcpu %u is not 0..%u", r->vcpu, h->nr_vcpus - 1);
-		if (!ipa_range_ok(h, r->ipa, 1))
+		if (s2_rec_is_access(r) && !ipa_range_ok(h, r->ipa, 1))
 			return invalid(err, "ipa 0x%" G_GINT64_MODIFIER "x is outside the %u-bit IPA space",
 				       r->ipa, h->ipa_bits);
+		if (r->kind == S2_REC_VMREG && r->arg > (S2_CACHES_BEFORE | S2_CACHES_AFTER))
+			return invalid(err, "vmreg: bad cache state %u", r->arg);
+		return true;
+	}
+	if (s2_rec_is_host(r)) {
+		if (r->vcpu != S2_VCPU_HOST)
+			return invalid(err, "%s is a host record but names vcpu %u",
+				       s2_rec_kind_name(r->kind), r->vcpu);
+		if (r->kind == S2_REC_CHANGE_PTE && (r->ipa & 4095 || !ipa_range_ok(h, r->ipa, 4096)))
+			return invalid(err, "change-pte: ipa must be 4 KiB aligned and inside the IPA space");
+		if (r->kind == S2_REC_HOST_UNMAP &&
+		    ((r->ipa | r->size) & 4095 || !r->size || !ipa_range_ok(h, r->ipa, r->size)))
+			return invalid(err, "unmap: range must be 4 KiB aligned, non-empty and inside the IPA space");
+		if (r->arg >= S2_UNMAP_CAUSE_NR)
+			return invalid(err, "unmap: unknown cause %u", r->arg);
 		return true;
 	}
 	if (r->vcpu != S2_VCPU_VMM)

@@ -17,11 +17,13 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define S2_TRACE_VERSION	1
+#define S2_TRACE_VERSION	2	/* 2 adds guest cache/set-way/reset and host records */
+#define S2_TRACE_MIN_VERSION	1
 #define S2_TRACE_MAX_VCPUS	4096
 #define S2_TRACE_MAX_SLOTS	64
 #define S2_TRACE_MAX_PHASES	256
 #define S2_VCPU_VMM		UINT32_MAX
+#define S2_VCPU_HOST		(UINT32_MAX - 1)
 
 enum s2_time_unit {
 	S2_UNIT_CYCLES,
@@ -68,14 +70,34 @@ enum s2_rec_kind {
 	S2_REC_DIRTY_LOG_OFF,	/* arg = slot id */
 	S2_REC_UNMAP,		/* ipa, size: host invalidation of an IPA range */
 	S2_REC_PHASE,		/* arg = phase index in the header */
+	/* guest events of one vCPU (version 2) */
+	S2_REC_VMREG,		/* trapped-if-TVM write to SCTLR/TTBR/TCR/MAIR...: arg = S2_CACHES_* */
+	S2_REC_SETWAY,		/* DC ISW/CSW/CISW */
+	S2_REC_RESET,		/* PSCI CPU_ON or system reset: the vCPU starts afresh */
+	/* host events, on their own clock, not barriers (version 2) */
+	S2_REC_HOST_UNMAP,	/* MMU-notifier invalidation of [ipa, ipa+size): arg = enum s2_unmap_cause */
+	S2_REC_CHANGE_PTE,	/* change_pte notifier: ipa remapped to a new host page, read-only */
 	S2_REC_NR,
+};
+
+/* S2_REC_VMREG: was SCTLR_EL1.{M,C} on before the write, and after it. */
+#define S2_CACHES_AFTER		1
+#define S2_CACHES_BEFORE	2
+
+enum s2_unmap_cause {
+	S2_UNMAP_OTHER,
+	S2_UNMAP_COW,
+	S2_UNMAP_MIGRATION,
+	S2_UNMAP_KSM,
+	S2_UNMAP_SWAP,
+	S2_UNMAP_CAUSE_NR,
 };
 
 struct s2_record {
 	uint64_t delta;		/* time since this vCPU's (or the VMM's) previous record */
 	uint64_t ipa;
 	uint64_t size;
-	uint32_t vcpu;		/* S2_VCPU_VMM for VMM records */
+	uint32_t vcpu;		/* S2_VCPU_VMM for VMM records, S2_VCPU_HOST for host ones */
 	uint16_t kind;		/* enum s2_rec_kind */
 	uint16_t arg;
 };
@@ -85,10 +107,23 @@ static inline bool s2_rec_is_access(const struct s2_record *r)
 	return r->kind <= S2_REC_EXEC;
 }
 
+/* Records that belong to one vCPU: accesses and guest events. */
+static inline bool s2_rec_is_vcpu(const struct s2_record *r)
+{
+	return s2_rec_is_access(r) || (r->kind >= S2_REC_VMREG && r->kind <= S2_REC_RESET);
+}
+
+static inline bool s2_rec_is_host(const struct s2_record *r)
+{
+	return r->kind == S2_REC_HOST_UNMAP || r->kind == S2_REC_CHANGE_PTE;
+}
+
 const char *s2_backing_name(enum s2_backing b);
 bool s2_backing_parse(const char *s, enum s2_backing *out);
 uint64_t s2_backing_host_page(enum s2_backing b);
 const char *s2_rec_kind_name(enum s2_rec_kind k);
+const char *s2_unmap_cause_name(enum s2_unmap_cause c);
+bool s2_unmap_cause_parse(const char *s, enum s2_unmap_cause *out);
 
 void s2_trace_header_init(struct s2_trace_header *h);
 void s2_trace_header_clear(struct s2_trace_header *h);
