@@ -259,7 +259,7 @@ static void assert_vmm_order(const struct dump *d, const char *const *want, size
 		const struct s2_record *r = rec(d, i);
 		char *got;
 
-		if (s2_rec_is_access(r))
+		if (s2_rec_is_vcpu(r))
 			continue;
 		g_assert_cmpuint(k, <, n);
 		if (r->kind == S2_REC_PHASE)
@@ -464,7 +464,7 @@ static void test_startup_boot_order(void)
 	for (guint i = 0; i < d->recs->len; i++) {
 		const struct s2_record *r = rec(d, i);
 
-		if (!s2_rec_is_access(r))
+		if (!s2_rec_is_vcpu(r))
 			continue;
 		if (r->vcpu == 0 && r->kind == S2_REC_EXEC)
 			boot_x++;
@@ -476,6 +476,8 @@ static void test_startup_boot_order(void)
 			last_first_delta = r->delta;
 			next_secondary++;
 		}
+		if (!s2_rec_is_access(r))
+			continue;
 		if (r->kind == S2_REC_WRITE)
 			g_hash_table_add(written, (gpointer)&r->ipa);
 		else if (r->kind == S2_REC_EXEC && g_hash_table_contains(written, &r->ipa))
@@ -486,6 +488,167 @@ static void test_startup_boot_order(void)
 	g_hash_table_destroy(written);
 	g_hash_table_destroy(exec_after_write);
 	dump_free(d);
+}
+
+/*
+ * Shipped startup.trace, guest events (kernel-fault-path.md §8): vCPU 0's
+ * first record is the firmware's set/way op, the only one; no vmreg comes
+ * before vCPU 0's first instruction fetch; each secondary's first record is
+ * its PSCI CPU_ON reset and vCPU 0 has none; every vCPU writes its MMU
+ * registers with the caches off four times (MAIR, TCR, TTBR0, TTBR1), then
+ * exactly once turns them on, and afterwards only writes with them on
+ * (untrapped); nobody turns them off.
+ */
+static void test_startup_guest_cache_events(void)
+{
+	struct dump *d = load_shipped("startup.trace");
+	uint32_t n = d->hdr.nr_vcpus;
+	guint *records = g_new0(guint, n), *off_off = g_new0(guint, n);
+	guint *off_on = g_new0(guint, n), *on_on = g_new0(guint, n);
+	guint setway = 0, resets = 0;
+	bool boot_x = false;
+
+	for (guint i = 0; i < d->recs->len; i++) {
+		const struct s2_record *r = rec(d, i);
+		uint32_t v = r->vcpu;
+
+		if (!s2_rec_is_vcpu(r))
+			continue;
+		if (v == 0 && r->kind == S2_REC_EXEC)
+			boot_x = true;
+		if (records[v]++ == 0) {
+			if (v)
+				g_assert_cmpuint(r->kind, ==, S2_REC_RESET);
+			else
+				g_assert_cmpuint(r->kind, ==, S2_REC_SETWAY);
+		}
+		switch (r->kind) {
+		case S2_REC_SETWAY:
+			setway++;
+			break;
+		case S2_REC_RESET:
+			g_assert_cmpuint(v, !=, 0);
+			resets++;
+			break;
+		case S2_REC_VMREG:
+			if (v == 0)
+				g_assert_true(boot_x);
+			if (r->arg == 0) {		/* off off: before the enable only */
+				g_assert_cmpuint(off_on[v], ==, 0);
+				off_off[v]++;
+			} else if (r->arg == S2_CACHES_AFTER) {
+				g_assert_cmpuint(off_off[v], ==, 4);
+				off_on[v]++;
+			} else {
+				g_assert_cmpuint(r->arg, ==, S2_CACHES_BEFORE | S2_CACHES_AFTER);
+				g_assert_cmpuint(off_on[v], ==, 1);
+				on_on[v]++;
+			}
+			break;
+		}
+	}
+	g_assert_cmpuint(setway, ==, 1);
+	g_assert_cmpuint(resets, ==, n - 1);
+	for (uint32_t v = 0; v < n; v++) {
+		g_assert_cmpuint(off_off[v], ==, 4);
+		g_assert_cmpuint(off_on[v], ==, 1);
+		g_assert_cmpuint(on_on[v], >=, 2);
+	}
+	g_free(records);
+	g_free(off_off);
+	g_free(off_on);
+	g_free(on_on);
+	dump_free(d);
+}
+
+/*
+ * Shipped startup.trace: some never-touched pages (memslot 1, not populated)
+ * are first read and then written by the same vCPU, the read immediately
+ * followed in its program order by the write (§9: zero page, then CoW).
+ * About 1/4 of the initcalls' 1/2 of 992 fresh slab pages: well over 50.
+ */
+static void test_startup_reads_fresh_pages_before_writing(void)
+{
+	struct dump *d = load_shipped("startup.trace");
+	GHashTable *touched = g_hash_table_new(g_int64_hash, g_int64_equal);
+	const struct s2_record **prev = g_new0(const struct s2_record *, d->hdr.nr_vcpus);
+	const struct s2_memslot *fresh = &d->hdr.slots[1];
+	guint read_then_write = 0;
+
+	g_assert_false(fresh->populated);
+	for (guint i = 0; i < d->recs->len; i++) {
+		const struct s2_record *r = rec(d, i), *p;
+
+		if (!s2_rec_is_vcpu(r))
+			continue;
+		p = prev[r->vcpu];
+		prev[r->vcpu] = r;
+		if (!s2_rec_is_access(r))
+			continue;
+		if (r->kind == S2_REC_WRITE && p && p->kind == S2_REC_READ && p->ipa == r->ipa &&
+		    r->ipa >= fresh->gpa && r->ipa < fresh->gpa + fresh->size &&
+		    GPOINTER_TO_UINT(g_hash_table_lookup(touched, &r->ipa)) == 1)
+			read_then_write++;
+		g_hash_table_insert(touched, (gpointer)&r->ipa,
+				    GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(touched,
+							&r->ipa)) + 1));
+	}
+	g_assert_cmpuint(read_then_write, >=, 50);
+	g_hash_table_destroy(touched);
+	g_free(prev);
+	dump_free(d);
+}
+
+/*
+ * migrate: no guest events (caches already on); --host-unmaps 6 adds exactly
+ * six host unmaps, caused by migration or KSM, each one 2 MiB THP of the hot
+ * set (kernel text and data, page cache) aligned, placed at or before the
+ * end of the run on the host clock, and nothing else changes kind; without
+ * the option (the shipped trace) there is no host record.
+ */
+static void test_migrate_host_unmaps_only_on_request(void)
+{
+	struct dump *shipped = load_shipped("migrate.trace");
+	char *dir = tmp_dir();
+	char *path = gen(dir, "migrate --vcpus 4 --mem 512M --shared 2M --private 1M "
+			 "--host-unmaps 6");
+	struct dump *d = load(path);
+	uint64_t host_time = 0, *vcpu_time = g_new0(uint64_t, d->hdr.nr_vcpus), end = 0;
+	guint host = 0;
+
+	for (guint i = 0; i < shipped->recs->len; i++) {
+		g_assert_false(s2_rec_is_host(rec(shipped, i)));
+		g_assert_true(rec(shipped, i)->vcpu == S2_VCPU_VMM ||
+			      s2_rec_is_access(rec(shipped, i)));
+	}
+	for (guint i = 0; i < d->recs->len; i++) {
+		const struct s2_record *r = rec(d, i);
+
+		g_assert_true(r->vcpu == S2_VCPU_VMM || s2_rec_is_access(r) || s2_rec_is_host(r));
+		if (s2_rec_is_access(r)) {
+			vcpu_time[r->vcpu] += r->delta;
+			end = MAX(end, vcpu_time[r->vcpu]);
+		}
+		if (!s2_rec_is_host(r))
+			continue;
+		host++;
+		host_time += r->delta;
+		g_assert_cmpuint(r->kind, ==, S2_REC_HOST_UNMAP);
+		g_assert_true(r->arg == S2_UNMAP_MIGRATION || r->arg == S2_UNMAP_KSM);
+		g_assert_cmphex(r->size, ==, 2 << 20);
+		g_assert_cmphex(r->ipa % (2 << 20), ==, 0);
+		/* text and data from 0x40200000 (32M), page cache in the second quarter */
+		g_assert_true((r->ipa >= 0x40200000 && r->ipa < 0x42200000) ||
+			      (r->ipa >= 0x48000000 && r->ipa < 0x50000000));
+	}
+	g_assert_cmpuint(host, ==, 6);
+	g_assert_cmpuint(host_time, <=, end);
+	g_free(vcpu_time);
+	dump_free(d);
+	dump_free(shipped);
+	g_unlink(path);
+	g_free(path);
+	rm_dir(dir);
 }
 
 /*
@@ -538,6 +701,7 @@ static void test_bad_option_exit_2_no_file(void)
 		{ "migrate --backing 3k", "--backing" },
 		{ "migrate --seed -1", "--seed" },
 		{ "migrate --run-max 0", "--run-max" },
+		{ "migrate --host-unmaps -1", "--host-unmaps" },
 		{ "migrate --bogus", "--bogus" },
 		{ "startup --mem 16M", "--mem" },
 		{ "dirty-log --wss 2G", "--wss" },
@@ -596,6 +760,12 @@ int main(int argc, char **argv)
 			test_migrate_resume_together);
 	g_test_add_func("/workloads/startup/boot-vcpu-runs-first-and-executes-what-it-wrote",
 			test_startup_boot_order);
+	g_test_add_func("/workloads/startup/each-vcpu-turns-caches-on-once-secondaries-reset-first",
+			test_startup_guest_cache_events);
+	g_test_add_func("/workloads/startup/some-fresh-pages-read-then-written",
+			test_startup_reads_fresh_pages_before_writing);
+	g_test_add_func("/workloads/migrate/host-unmaps-only-with-the-option",
+			test_migrate_host_unmaps_only_on_request);
 	g_test_add_func("/workloads/dirty-log/populate-log-rebuild-in-order",
 			test_dirty_log_phases);
 	return g_test_run();

@@ -5,7 +5,8 @@
  * Scenarios emit each vCPU's accesses in program order, one vCPU after the
  * other; here they wait until the next barrier and are then written sorted
  * by (guest time, emission order).  Ties keep emission order, so the file is
- * a pure function of the arguments and the seed.
+ * a pure function of the arguments and the seed.  Host records (MMU-notifier
+ * unmaps) run on one more clock of their own, merged the same way.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -16,10 +17,12 @@
 G_DEFINE_QUARK(s2-workload-error-quark, wl_error)
 
 struct wl_access {
-	uint64_t t;		/* guest time since the last barrier */
+	uint64_t t;		/* guest (or host) time since the last barrier */
 	uint64_t ipa;
+	uint64_t size;		/* host unmaps */
 	uint32_t seq;		/* emission order: the tie break */
-	uint32_t vcpu;
+	uint32_t vcpu;		/* nr_vcpus: the host's clock */
+	uint16_t arg;
 	uint8_t kind;
 };
 
@@ -58,8 +61,8 @@ struct wl_trace *wl_trace_new(const struct wl_params *p)
 	t->p = p;
 	t->rng = g_rand_new_with_seed_array(seed, 2);
 	t->pending = g_array_new(FALSE, FALSE, sizeof(struct wl_access));
-	t->clock = g_new0(uint64_t, p->nr_vcpus);
-	t->last = g_new0(uint64_t, p->nr_vcpus);
+	t->clock = g_new0(uint64_t, p->nr_vcpus + 1);
+	t->last = g_new0(uint64_t, p->nr_vcpus + 1);
 	return t;
 }
 
@@ -100,17 +103,51 @@ void wl_compute(struct wl_trace *t, uint32_t vcpu, uint64_t cycles)
 	t->clock[vcpu] += cycles;
 }
 
-void wl_access(struct wl_trace *t, uint32_t vcpu, enum s2_rec_kind kind, uint64_t ipa)
+static void add_pending(struct wl_trace *t, uint32_t clock, uint64_t at,
+			enum s2_rec_kind kind, uint64_t ipa, uint64_t size, uint16_t arg)
 {
 	struct wl_access a = {
-		.t = t->clock[vcpu],
+		.t = at,
 		.ipa = ipa,
+		.size = size,
 		.seq = t->seq++,
-		.vcpu = vcpu,
+		.vcpu = clock,
+		.arg = arg,
 		.kind = kind,
 	};
 
 	g_array_append_val(t->pending, a);
+}
+
+void wl_access(struct wl_trace *t, uint32_t vcpu, enum s2_rec_kind kind, uint64_t ipa)
+{
+	add_pending(t, vcpu, t->clock[vcpu], kind, ipa, 0, 0);
+}
+
+void wl_event(struct wl_trace *t, uint32_t vcpu, enum s2_rec_kind kind, uint16_t arg)
+{
+	add_pending(t, vcpu, t->clock[vcpu], kind, 0, 0, arg);
+}
+
+void wl_vmreg(struct wl_trace *t, uint32_t vcpu, bool before, bool after)
+{
+	wl_event(t, vcpu, S2_REC_VMREG,
+		 (before ? S2_CACHES_BEFORE : 0) | (after ? S2_CACHES_AFTER : 0));
+}
+
+void wl_host_unmap(struct wl_trace *t, uint64_t at, uint64_t ipa, uint64_t size,
+		   enum s2_unmap_cause cause)
+{
+	add_pending(t, t->p->nr_vcpus, at, S2_REC_HOST_UNMAP, ipa, size, cause);
+}
+
+uint64_t wl_interval_end(const struct wl_trace *t)
+{
+	uint64_t end = 0;
+
+	for (uint32_t v = 0; v < t->p->nr_vcpus; v++)
+		end = MAX(end, t->clock[v]);
+	return end;
 }
 
 uint64_t wl_rand(struct wl_trace *t, uint64_t lo, uint64_t hi)
@@ -236,8 +273,10 @@ bool wl_flush(struct wl_trace *t, GError **err)
 		struct s2_record r = {
 			.delta = a->t - t->last[a->vcpu],
 			.ipa = a->ipa,
-			.vcpu = a->vcpu,
+			.size = a->size,
+			.vcpu = a->vcpu == t->p->nr_vcpus ? S2_VCPU_HOST : a->vcpu,
 			.kind = a->kind,
+			.arg = a->arg,
 		};
 
 		t->last[a->vcpu] = a->t;
@@ -246,8 +285,8 @@ bool wl_flush(struct wl_trace *t, GError **err)
 	}
 	g_array_set_size(t->pending, 0);
 	t->seq = 0;
-	memset(t->clock, 0, t->p->nr_vcpus * sizeof(*t->clock));
-	memset(t->last, 0, t->p->nr_vcpus * sizeof(*t->last));
+	memset(t->clock, 0, (t->p->nr_vcpus + 1) * sizeof(*t->clock));
+	memset(t->last, 0, (t->p->nr_vcpus + 1) * sizeof(*t->last));
 	return true;
 }
 

@@ -11,6 +11,12 @@
  * "what a concurrent vCPU sees").  The private part (per-CPU data, kernel
  * stack, user heap) faults without contention on the page but still
  * contends for mmu_lock.
+ *
+ * The guest's caches are on throughout (the source ran them on and the
+ * destination does not re-run the reset path), so there are no guest cache
+ * events.  --host-unmaps N adds N asynchronous MMU-notifier unmaps of hot
+ * pages by the destination host (page migration, KSM merges) while the vCPUs
+ * fault, on the host's own clock (traces/FORMAT.md).
  */
 #include <inttypes.h>
 #include <string.h>
@@ -33,6 +39,7 @@
 static uint64_t shared_size = 8 * SZ_1M;
 static uint64_t private_size = 4 * SZ_1M;
 static int max_run = 8;
+static int host_unmaps;
 
 static gboolean parse_ws_size(const char *name, const char *val, gpointer data, GError **err)
 {
@@ -49,6 +56,9 @@ static GOptionEntry migrate_entries[] = {
 	  "Private working set per vCPU: per-CPU data, stack, user heap (default 4M)", "SIZE" },
 	{ "run-max", 0, 0, G_OPTION_ARG_INT, &max_run,
 	  "Longest run of consecutive pages touched in order (default 8)", "N" },
+	{ "host-unmaps", 0, 0, G_OPTION_ARG_INT, &host_unmaps,
+	  "Host MMU-notifier unmaps of hot pages during the run, half page migration, "
+	  "half KSM (default 0)", "N" },
 	{ NULL }
 };
 
@@ -64,6 +74,8 @@ static bool plan_layout(struct migrate_layout *l, const struct wl_params *p, GEr
 
 	if (max_run < 1 || max_run > 512)
 		return wl_option_error(err, "--run-max: %d is not 1..512", max_run);
+	if (host_unmaps < 0 || host_unmaps > 1000000)
+		return wl_option_error(err, "--host-unmaps: %d is not 0..1000000", host_unmaps);
 	if (shared_size / 2 > KERNEL_TEXT_SIZE)
 		return wl_option_error(err, "--shared: at most %llu MiB",
 				       2 * KERNEL_TEXT_SIZE >> 20);
@@ -153,6 +165,32 @@ static GArray *vcpu_order(struct wl_trace *t, const struct migrate_layout *l,
 	return order;
 }
 
+/*
+ * Host invalidations of hot pages at random host times within the run.
+ * Migration (compaction, NUMA balancing) moves one host page: 4 KiB, a
+ * whole THP or hugetlb page.  KSM merges 4 KiB pages; inside a THP it splits
+ * the huge page first, which invalidates the whole 2 MiB range; it never
+ * merges hugetlb pages, so those only migrate.
+ */
+static void emit_host_unmaps(struct wl_trace *t, const GArray *shared)
+{
+	uint64_t end = wl_interval_end(t);
+	enum s2_backing b = t->p->backing;
+	uint64_t host_page = s2_backing_host_page(b);
+
+	for (int i = 0; i < host_unmaps && shared->len; i++) {
+		const struct wl_run *r = &g_array_index(shared, struct wl_run,
+							wl_rand(t, 0, shared->len - 1));
+		uint64_t ipa = r->ipa + wl_rand(t, 0, r->pages - 1) * SZ_4K;
+		bool ksm = b != S2_BACKING_HUGETLB_2M && b != S2_BACKING_HUGETLB_1G &&
+			   wl_chance(t, 1, 2);
+		uint64_t size = ksm && b == S2_BACKING_4K ? SZ_4K : host_page;
+
+		wl_host_unmap(t, wl_rand(t, 0, end), wl_round_down(ipa, size), size,
+			      ksm ? S2_UNMAP_KSM : S2_UNMAP_MIGRATION);
+	}
+}
+
 static bool migrate_generate(struct wl_trace *t, GError **err)
 {
 	struct migrate_layout l = { 0 };
@@ -172,6 +210,7 @@ static bool migrate_generate(struct wl_trace *t, GError **err)
 		wl_runs_touch(t, vcpu, order, TOUCH_CYCLES);
 		g_array_free(order, TRUE);
 	}
+	emit_host_unmaps(t, shared);
 	g_array_free(shared, TRUE);
 	return true;
 }

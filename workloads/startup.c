@@ -8,16 +8,23 @@
  * THP / hugetlb pages) and on a 2 MiB boundary, so the split never stops a
  * block mapping that one real memslot would have allowed.
  *
- * vCPU 0 boots alone: it runs the decompressor from the Image, inflates the
- * kernel into fresh RAM (W), jumps into it (X of pages it wrote: the
- * exec-permission faults of kernel-fault-path.md §9), clears .bss, parses
- * the DTB, then zeroes the struct page array and the per-CPU areas
- * (memblock allocates both top-down).  Then smp_init() starts the secondaries
- * one by one (PSCI CPU_ON, each waited for), and they touch their stacks,
- * their per-CPU data, shared kernel text and shared kernel data while vCPU 0
- * carries on with initcalls.
+ * vCPU 0 boots alone: firmware cleans its caches by set/way, it runs the
+ * decompressor from the Image, inflates the kernel into fresh RAM (W), jumps
+ * into it (X of pages it wrote: the exec-permission faults of
+ * kernel-fault-path.md §9), turns its MMU and caches on (trapped register
+ * writes, §8), clears .bss, parses the DTB, then zeroes the struct page array
+ * and the per-CPU areas (memblock allocates both top-down).  Then smp_init()
+ * starts the secondaries one by one (PSCI CPU_ON: each is reset, turns its own
+ * MMU on, and is waited for), and they touch their stacks, their per-CPU data,
+ * shared kernel text and shared kernel data while vCPU 0 carries on with
+ * initcalls, some of which read fresh pages before writing them (§9's
+ * zero-page copy-on-write).
+ *
+ * The guest events say what the guest did; whether a register write traps
+ * (HCR_EL2.TVM, not with FWB) and flushes is the simulator's business.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wl.h"
@@ -40,6 +47,14 @@
 /* smp_init(): PSCI CPU_ON and the wait for the secondary to come online */
 #define BRINGUP_CYCLES		200000
 #define BRINGUP_JITTER		20000
+#define SYSREG_CYCLES		20, 60		/* msr + isb */
+#define HEAD_PAGES		4		/* head.S: primary_entry, secondary_entry, __enable_mmu */
+/* __cpu_setup and __enable_mmu write MAIR_EL1, TCR_EL1, TTBR0_EL1, TTBR1_EL1, then SCTLR_EL1 */
+#define MMU_SETUP_WRITES	4
+#define CONTEXT_SWITCHES	2	/* TTBR0 switches per CPU during the smp phase */
+/* initcall slab runs whose pages are read before they are written: 1 in READ_FIRST_DEN */
+#define READ_FIRST_DEN		4
+#define RUN_READ_THEN_WRITE	S2_REC_NR	/* a wl_run kind of this file: R then W each page */
 
 static uint64_t image_size = 8 * SZ_1M;
 static uint64_t kernel_size = 24 * SZ_1M;
@@ -119,6 +134,34 @@ static bool plan_layout(struct boot_layout *l, const struct wl_params *p, GError
 	return true;
 }
 
+/*
+ * __cpu_setup and __enable_mmu (arch/arm64/kernel/head.S, proc.S): the
+ * stage-1 registers are written with the MMU and caches still off, each a
+ * trapped VM-register write while HCR_EL2.TVM is set, then the SCTLR_EL1 write
+ * that turns M and C on: the one write that changes the cache state, on which
+ * KVM flushes the whole VM (kernel-fault-path.md §8) and stops trapping.
+ */
+static void enable_mmu(struct wl_trace *t, uint32_t cpu)
+{
+	for (int i = 0; i < MMU_SETUP_WRITES; i++) {
+		wl_vmreg(t, cpu, false, false);
+		wl_compute(t, cpu, wl_rand(t, SYSREG_CYCLES));
+	}
+	wl_vmreg(t, cpu, false, true);
+	wl_compute(t, cpu, wl_rand(t, SYSREG_CYCLES));
+}
+
+/*
+ * A TTBR write with the caches on (cpu_replace_ttbr1, idmap removal, a
+ * context switch): no longer trapped once TVM is clear, so it must cost
+ * nothing; it is emitted so that the simulator's TVM state is exercised.
+ */
+static void switch_ttbr(struct wl_trace *t, uint32_t cpu)
+{
+	wl_vmreg(t, cpu, true, true);
+	wl_compute(t, cpu, wl_rand(t, SYSREG_CYCLES));
+}
+
 static void add_slots(struct s2_trace_header *hdr, const struct boot_layout *l,
 		      const struct wl_params *p)
 {
@@ -139,6 +182,13 @@ static void boot_decompress(struct wl_trace *t, const struct boot_layout *l)
 	uint64_t out_end = range_end(&l->data);
 	uint64_t n = 0;
 
+	/*
+	 * Firmware cleans its caches by set/way before it jumps to the Image
+	 * with the MMU off: trapped (HCR_EL2.TSW); TVM is already set from the
+	 * vCPU's reset, so KVM only notes it (kvm_set_way_flush()).
+	 */
+	wl_event(t, 0, S2_REC_SETWAY, 0);
+	wl_compute(t, 0, wl_rand(t, INIT_CYCLES));
 	wl_sweep(t, 0, S2_REC_EXEC, l->decompressor.base, l->decompressor.size, INIT_CYCLES);
 	for (uint64_t out = l->text.base; out < out_end; out += SZ_4K, n++) {
 		if (n % INFLATE_RATIO == 0 && in < range_end(&l->image)) {
@@ -150,14 +200,16 @@ static void boot_decompress(struct wl_trace *t, const struct boot_layout *l)
 }
 
 /*
- * primary_entry .. start_kernel: clear .bss, map and parse the DTB, then
- * run a quarter of the text in short runs, reading and writing .data.
+ * primary_entry .. start_kernel: turn the MMU and caches on, clear .bss,
+ * map and parse the DTB, then run a quarter of the text in short runs,
+ * reading and writing .data.
  */
 static void boot_early(struct wl_trace *t, const struct boot_layout *l)
 {
 	GArray *runs = g_array_new(FALSE, FALSE, sizeof(struct wl_run));
 
-	wl_sweep(t, 0, S2_REC_EXEC, l->text.base, 4 * SZ_4K, INIT_CYCLES);	/* head.S */
+	wl_sweep(t, 0, S2_REC_EXEC, l->text.base, HEAD_PAGES * SZ_4K, INIT_CYCLES);	/* head.S */
+	enable_mmu(t, 0);
 	wl_sweep(t, 0, S2_REC_WRITE, l->bss.base, l->bss.size, ZERO_CYCLES);
 	wl_sweep(t, 0, S2_REC_READ, l->dtb.base, l->dtb.size, INIT_CYCLES);
 	wl_runs_cut(t, runs, l->text.base, l->text.size, 8, 1, 4, S2_REC_EXEC);
@@ -176,6 +228,9 @@ static void boot_early(struct wl_trace *t, const struct boot_layout *l)
  */
 static void boot_mm_init(struct wl_trace *t, const struct boot_layout *l)
 {
+	/* paging_init(): cpu_replace_ttbr1(swapper), then the idmap goes from TTBR0 */
+	switch_ttbr(t, 0);
+	switch_ttbr(t, 0);
 	for (uint32_t cpu = 0; cpu < t->p->nr_vcpus; cpu++)
 		wl_sweep(t, 0, S2_REC_WRITE, l->percpu.base + cpu * PCPU_UNIT_SIZE,
 			 PCPU_STATIC_SIZE, ZERO_CYCLES);
@@ -203,9 +258,61 @@ static GArray *shared_data(struct wl_trace *t, const struct boot_layout *l)
 }
 
 /*
- * secondary_entry .. secondary_start_kernel .. cpu_startup_entry: the boot
- * path, the idle task's stack (top down), the dynamic part of its per-CPU
- * unit, then shared data in a per-CPU order.
+ * wl_runs_touch(), where a RUN_READ_THEN_WRITE run reads each page and then
+ * writes it: on never-touched memory the read maps the host's zero page and
+ * the write breaks the copy-on-write (kernel-fault-path.md §9).
+ */
+static void touch_runs(struct wl_trace *t, uint32_t cpu, const GArray *runs)
+{
+	for (guint i = 0; i < runs->len; i++) {
+		const struct wl_run *r = &g_array_index(runs, struct wl_run, i);
+
+		if (r->kind != RUN_READ_THEN_WRITE) {
+			wl_sweep(t, cpu, r->kind, r->ipa, (uint64_t)r->pages * SZ_4K, INIT_CYCLES);
+			continue;
+		}
+		for (uint32_t pg = 0; pg < r->pages; pg++) {
+			wl_touch(t, cpu, S2_REC_READ, r->ipa + pg * SZ_4K, INIT_CYCLES);
+			wl_touch(t, cpu, S2_REC_WRITE, r->ipa + pg * SZ_4K, INIT_CYCLES);
+		}
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Touch the runs, switching TTBR0 (a context switch) at random points between them. */
+static void touch_runs_switching(struct wl_trace *t, uint32_t cpu, const GArray *runs)
+{
+	uint64_t at[CONTEXT_SWITCHES];
+	GArray *part = g_array_new(FALSE, FALSE, sizeof(struct wl_run));
+	guint from = 0;
+
+	for (int i = 0; i < CONTEXT_SWITCHES; i++)
+		at[i] = wl_rand(t, 0, runs->len);
+	qsort(at, CONTEXT_SWITCHES, sizeof(at[0]), cmp_u64);
+	for (int i = 0; i <= CONTEXT_SWITCHES; i++) {
+		guint to = i < CONTEXT_SWITCHES ? at[i] : runs->len;
+
+		g_array_set_size(part, 0);
+		g_array_append_vals(part, &g_array_index(runs, struct wl_run, from), to - from);
+		touch_runs(t, cpu, part);
+		if (i < CONTEXT_SWITCHES)
+			switch_ttbr(t, cpu);
+		from = to;
+	}
+	g_array_free(part, TRUE);
+}
+
+/*
+ * PSCI CPU_ON resets the vCPU, then secondary_entry .. __enable_mmu ..
+ * secondary_start_kernel .. cpu_startup_entry: its own MMU and cache enable,
+ * the boot path, the idle task's stack (top down), the dynamic part of its
+ * per-CPU unit, then shared data in a per-CPU order.
  */
 static void boot_secondary(struct wl_trace *t, const struct boot_layout *l, uint32_t cpu,
 			   const GArray *path, const GArray *shared)
@@ -215,19 +322,24 @@ static void boot_secondary(struct wl_trace *t, const struct boot_layout *l, uint
 	GArray *mine = g_array_copy((GArray *)shared);
 
 	wl_compute(t, cpu, cpu * BRINGUP_CYCLES + wl_rand(t, 0, BRINGUP_JITTER));
+	wl_event(t, cpu, S2_REC_RESET, 0);
+	wl_sweep(t, cpu, S2_REC_EXEC, l->text.base, HEAD_PAGES * SZ_4K, INIT_CYCLES);
+	enable_mmu(t, cpu);
+	switch_ttbr(t, cpu);	/* __secondary_switched: cpu_uninstall_idmap() */
 	wl_runs_touch(t, cpu, path, INIT_CYCLES);
 	for (uint64_t off = THREAD_SIZE; off; off -= SZ_4K)
 		wl_touch(t, cpu, S2_REC_WRITE, stack + off - SZ_4K, INIT_CYCLES);
 	wl_sweep(t, cpu, S2_REC_WRITE, unit + PCPU_STATIC_SIZE, PCPU_UNIT_SIZE - PCPU_STATIC_SIZE,
 		 INIT_CYCLES);
 	wl_runs_shuffle(t, mine);
-	wl_runs_touch(t, cpu, mine, INIT_CYCLES);
+	touch_runs_switching(t, cpu, mine);
 	g_array_free(mine, TRUE);
 }
 
 /*
  * vCPU 0 waits for each secondary in turn (bringup_nonboot_cpus()), then
- * runs initcalls: more text, and fresh slab pages after the idle stacks.
+ * runs initcalls: more text, and fresh slab pages after the idle stacks, one
+ * run in READ_FIRST_DEN read before it is written.
  */
 static void boot_smp(struct wl_trace *t, const struct boot_layout *l)
 {
@@ -242,8 +354,14 @@ static void boot_smp(struct wl_trace *t, const struct boot_layout *l)
 	wl_runs_cut(t, initcalls, l->text.base, l->text.size, 8, 1, 8, S2_REC_EXEC);
 	wl_runs_cut(t, initcalls, l->heap.base + stacks, l->heap.size - stacks, 8, 1, 2,
 		    S2_REC_WRITE);
+	for (guint i = 0; i < initcalls->len; i++) {
+		struct wl_run *r = &g_array_index(initcalls, struct wl_run, i);
+
+		if (r->kind == S2_REC_WRITE && wl_chance(t, 1, READ_FIRST_DEN))
+			r->kind = RUN_READ_THEN_WRITE;
+	}
 	wl_runs_shuffle(t, initcalls);
-	wl_runs_touch(t, 0, initcalls, INIT_CYCLES);
+	touch_runs_switching(t, 0, initcalls);
 	g_array_free(initcalls, TRUE);
 	g_array_free(shared, TRUE);
 	g_array_free(path, TRUE);

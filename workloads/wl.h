@@ -70,8 +70,9 @@ struct wl_trace {
 	GRand *rng;
 	struct s2_writer *writer;
 	GArray *pending;	/* struct wl_access of the current barrier interval */
-	uint64_t *clock;	/* per vCPU guest time since the last barrier */
-	uint64_t *last;		/* per vCPU time of its last pending access */
+	/* per vCPU, then the host's clock at [nr_vcpus]: time since the last barrier */
+	uint64_t *clock;
+	uint64_t *last;		/* the same clocks' time of their last written record */
 	uint32_t seq;
 };
 
@@ -90,6 +91,21 @@ void wl_access(struct wl_trace *t, uint32_t vcpu, enum s2_rec_kind kind, uint64_
  */
 void wl_touch(struct wl_trace *t, uint32_t vcpu, enum s2_rec_kind kind, uint64_t ipa,
 	      uint64_t lo, uint64_t hi);
+/*
+ * A guest event (S2_REC_VMREG with arg S2_CACHES_*, S2_REC_SETWAY,
+ * S2_REC_RESET) at the vCPU's current time, in program order with its accesses.
+ */
+void wl_event(struct wl_trace *t, uint32_t vcpu, enum s2_rec_kind kind, uint16_t arg);
+/* vmreg BEFORE AFTER: caches (SCTLR_EL1.M and .C) on before and after the write. */
+void wl_vmreg(struct wl_trace *t, uint32_t vcpu, bool before, bool after);
+/*
+ * An asynchronous host MMU-notifier unmap at host time @at since the last
+ * barrier (host records have their own clock; not a barrier).
+ */
+void wl_host_unmap(struct wl_trace *t, uint64_t at, uint64_t ipa, uint64_t size,
+		   enum s2_unmap_cause cause);
+/* The latest vCPU clock: how long the current barrier interval lasts so far. */
+uint64_t wl_interval_end(const struct wl_trace *t);
 /* wl_touch() on each 4 KiB page of [ipa, ipa + size), in order. */
 void wl_sweep(struct wl_trace *t, uint32_t vcpu, enum s2_rec_kind kind, uint64_t ipa,
 	      uint64_t size, uint64_t lo, uint64_t hi);
