@@ -7,14 +7,25 @@
 #include "internal.h"
 
 /* FWB returns at once: "FWB implies IDC, so cleaning to PoU is not required". */
-uint64_t s2_dclean(struct s2_vm *vm, uint64_t bytes, uint64_t hot_bytes)
+uint64_t s2_dclean(struct s2_vm *vm, uint64_t bytes, uint64_t hot_bytes, enum s2_cmo_source src)
 {
-	vm->c.dclean_calls++;
+	uint64_t *calls[] = { &vm->c.dclean_calls, &vm->c.vmflush_dclean_calls,
+			      &vm->c.unmap_dclean_calls };
+	uint64_t *done[] = { &vm->c.dclean_bytes, &vm->c.vmflush_dclean_bytes,
+			     &vm->c.unmap_dclean_bytes };
+
+	/*
+	 * With FWB the unmap and flush walkers do not call the helper at all
+	 * (stage2_has_fwb()); the fault path calls it and it returns at once.
+	 */
+	if (vm->prof->fwb && src != S2_CMO_FAULT)
+		return 0;
+	(*calls[src])++;
 	if (vm->prof->fwb) {
 		vm->c.dclean_elided_fwb++;
 		return 0;
 	}
-	vm->c.dclean_bytes += bytes;
+	*done[src] += bytes;
 	return s2_profile_dclean_cycles(vm->prof, bytes, hot_bytes);
 }
 

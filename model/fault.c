@@ -70,8 +70,10 @@ static void classify(struct s2_vm *vm, struct s2_fault *f, enum s2_rec_kind kind
 	f->slot = slot ? (int)(slot - vm->hdr.slots) : -1;
 	f->fault_level = res->level;
 	f->kind = kvm_pte_valid(res->pte) ? S2_FAULT_PERMISSION : S2_FAULT_TRANSLATION;
-	if (!slot || (f->write_fault && slot->readonly))
+	if (!slot || (f->write_fault && slot->readonly)) {
 		f->kind = S2_FAULT_MMIO;
+		f->completes = true;
+	}
 }
 
 /*
@@ -203,6 +205,7 @@ static uint64_t op_prepare(struct s2_vm *vm, struct s2_fault *f)
 	}
 	f->ipa &= ~(f->vma_pagesize - 1);
 	f->phys = fault_hva(slot, f->ipa) & KVM_PTE_ADDR_MASK;
+	f->mmu_seq = vm->mmu_seq;	/* "mmu_seq = kvm->mmu_notifier_seq; smp_rmb();" */
 	return vm->prof->fault_prepare;
 }
 
@@ -216,6 +219,40 @@ static uint64_t op_topup(struct s2_vm *vm, struct s2_vcpu_model *v, struct s2_fa
 		return 0;
 	v->memcache += need;
 	return need * vm->prof->pt_page_alloc;
+}
+
+/* All read faults on never-written anonymous memory map this one page. */
+#define S2_ZERO_PAGE_PHYS	0x0000fffffffff000ULL
+#define HOST_PAGE_ZERO		UINT64_MAX	/* host_pages value: the zero page is mapped */
+
+/*
+ * A read of never-touched anonymous small-page memory: GUP without
+ * FOLL_WRITE maps the shared zero page (mm/memory.c do_anonymous_page(),
+ * "Use the zero-page for reads"), which stage-2 maps read-only.  A write
+ * to it breaks the copy-on-write: a new zeroed page, and the MMU-notifier
+ * sequence (unmap, change_pte, end) run from this vCPU's GUP.
+ */
+static uint64_t gup_zero_page(struct s2_vm *vm, struct s2_fault *f, PWord_t state, uint64_t key,
+			      uint64_t now)
+{
+	uint64_t cycles;
+
+	if (!f->write_fault) {
+		if (!state)
+			JLI(state, vm->host_pages[f->slot], key);
+		*state = HOST_PAGE_ZERO;
+		f->writable = false;
+		f->phys = S2_ZERO_PAGE_PHYS;
+		return 0;
+	}
+	cycles = s2_profile_zero_cycles(vm->prof, 4096);
+	vm->c.cow_breaks++;
+	vm->c.host_pages_zeroed++;
+	vm->c.zero_bytes += 4096;
+	f->zeroed_bytes = 4096;
+	*state = now + cycles;
+	s2_push_notifier_cow(vm, f, f->ipa);
+	return cycles;
 }
 
 /*
@@ -239,6 +276,10 @@ static uint64_t op_gup(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
 	if (slot->populated)
 		return 0;
 	JLG(ready, vm->host_pages[f->slot], key);
+	if (slot->backing == S2_BACKING_4K && (!ready || *ready == HOST_PAGE_ZERO)) {
+		if (!f->write_fault || ready)
+			return gup_zero_page(vm, f, ready, key, now);
+	}
 	if (ready && *ready <= now)
 		return 0;
 	if (ready && (slot->backing == S2_BACKING_HUGETLB_2M ||
@@ -274,7 +315,7 @@ static uint64_t op_site_dclean(struct s2_vm *vm, struct s2_fault *f)
 	thp_adjust(vm, f);	/* done already under the lock; the what-if does it here */
 	if (f->kind == S2_FAULT_PERMISSION)
 		return 0;
-	return s2_dclean(vm, f->vma_pagesize, f->zeroed_bytes);
+	return s2_dclean(vm, f->vma_pagesize, f->zeroed_bytes, S2_CMO_FAULT);
 }
 
 static uint64_t op_site_iinval(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
@@ -282,9 +323,20 @@ static uint64_t op_site_iinval(struct s2_vm *vm, struct s2_fault *f, uint64_t no
 	return f->exec_fault ? s2_iinval(vm, now, f->vma_pagesize) : 0;
 }
 
-/* Under the lock, before the walk: THP adjust and prot. */
+/*
+ * Under the lock, before the walk: "if (mmu_notifier_retry(kvm, mmu_seq))
+ * goto out_unlock;" - an invalidation in progress or finished since the
+ * sequence was sampled sends the vCPU back without a walk (and, in v5.13,
+ * before the CMOs).  Then THP adjust and prot.
+ */
 static uint64_t op_locked_prep(struct s2_vm *vm, struct s2_fault *f)
 {
+	if (vm->mmu_inval_count || vm->mmu_seq != f->mmu_seq) {
+		f->aborted = true;
+		f->outcome = S2_OUT_EAGAIN;
+		f->eagain = S2_EAGAIN_NOTIFIER;
+		return 0;
+	}
 	thp_adjust(vm, f);
 	f->prot = KVM_PGTABLE_PROT_R;
 	if (f->writable)
@@ -314,11 +366,12 @@ static bool fault_takes_write_lock(const struct s2_vm *vm, const struct s2_fault
 	}
 }
 
-static uint64_t op_lock(struct s2_vm *vm, uint32_t vcpu, struct s2_fault *f, uint64_t now)
+static uint64_t op_lock(struct s2_vm *vm, uint32_t vcpu, struct s2_fault *f,
+		       const struct s2_op *op, uint64_t now)
 {
 	uint64_t cycles;
 
-	f->lock_write = fault_takes_write_lock(vm, f);
+	f->lock_write = op->size || f->exclusive || fault_takes_write_lock(vm, f);
 	return s2_lock_try(vm, vcpu, now, f->lock_write, &cycles) ? cycles : UINT64_MAX;
 }
 
@@ -326,16 +379,13 @@ static uint64_t op_lock(struct s2_vm *vm, uint32_t vcpu, struct s2_fault *f, uin
 static uint64_t op_walk(struct s2_vm *vm, struct s2_fault *f)
 {
 	struct s2_op plan[S2_MAX_OPS];
-	uint32_t nr = 0, rest = f->nr_ops - f->pc - 1;
+	uint32_t nr = 0;
 
 	if (f->kind == S2_FAULT_PERMISSION && f->vma_pagesize == s2_granule(f->fault_level))
 		s2_plan_relax(vm, f, plan, &nr);
 	else
 		s2_plan_map(vm, f, plan, &nr);
-	g_assert(f->nr_ops + nr <= S2_MAX_OPS);
-	memmove(&f->ops[f->pc + 1 + nr], &f->ops[f->pc + 1], rest * sizeof(struct s2_op));
-	memcpy(&f->ops[f->pc + 1], plan, nr * sizeof(struct s2_op));
-	f->nr_ops += nr;
+	s2_fault_splice(f, plan, nr);
 	return 0;
 }
 
@@ -474,12 +524,18 @@ static uint64_t op_tlbi(struct s2_vm *vm, const struct s2_op *op, uint64_t now)
 	}
 }
 
-/* The end of the critical section: one place counts how the walk ended. */
-static uint64_t op_unlock(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
+/*
+ * The end of the fault's critical section: one place counts how the walk
+ * ended.  Other holds (a notifier's, a flush's: size 1) count nothing.
+ */
+static uint64_t op_unlock(struct s2_vm *vm, struct s2_fault *f, const struct s2_op *op,
+			  uint64_t now)
 {
-	vm->c.outcome[f->outcome]++;
-	if (f->outcome == S2_OUT_EAGAIN)
-		vm->c.eagain[f->eagain]++;
+	if (!op->size) {
+		vm->c.outcome[f->outcome]++;
+		if (f->outcome == S2_OUT_EAGAIN)
+			vm->c.eagain[f->eagain]++;
+	}
 	s2_lock_release(vm, now, f->lock_write);
 	return 0;
 }
@@ -508,6 +564,12 @@ static const uint8_t op_cost_kind[] = {
 	[OP_SET_ATTR] = S2_COST_HANDLER,
 	[OP_TABLE] = S2_COST_HANDLER,
 	[OP_UNLOCK] = S2_COST_HANDLER,
+	[OP_TRAP] = S2_COST_HANDLER,
+	[OP_FLUSH_CHUNK] = S2_COST_VMFLUSH,
+	[OP_NOTIFIER_START] = S2_COST_HANDLER,
+	[OP_NOTIFIER_END] = S2_COST_HANDLER,
+	[OP_UNMAP] = S2_COST_TLBI,
+	[OP_CHANGE_PTE] = S2_COST_HANDLER,
 };
 
 /* One step; returns its cycles, or UINT64_MAX when the vCPU blocks on the lock. */
@@ -533,7 +595,7 @@ static uint64_t run_op(struct s2_vm *vm, uint32_t vcpu, struct s2_op *op, uint64
 	case OP_GUP:
 		return op_gup(vm, f, now);
 	case OP_LOCK:
-		return op_lock(vm, vcpu, f, now);
+		return op_lock(vm, vcpu, f, op, now);
 	case OP_LOCKED_PREP:
 		return op_locked_prep(vm, f);
 	case OP_WALK:
@@ -558,13 +620,28 @@ static uint64_t run_op(struct s2_vm *vm, uint32_t vcpu, struct s2_op *op, uint64
 	case OP_DCLEAN:
 		if (!op->size)
 			return op_site_dclean(vm, f);
-		return s2_dclean(vm, op->size, f->zeroed_bytes);
+		return s2_dclean(vm, op->size, f->zeroed_bytes, S2_CMO_FAULT);
 	case OP_IINVAL:
 		if (!op->size)
 			return op_site_iinval(vm, f, now);
 		return s2_iinval(vm, now, op->size);
 	case OP_UNLOCK:
-		return op_unlock(vm, f, now);
+		return op_unlock(vm, f, op, now);
+	case OP_TRAP:
+		return s2_op_trap(vm, vcpu, f, op);
+	case OP_FLUSH_CHUNK:
+		return s2_op_flush_chunk(vm, f, op);
+	case OP_NOTIFIER_START:
+		vm->mmu_inval_count++;
+		return 0;
+	case OP_NOTIFIER_END:
+		vm->mmu_inval_count--;
+		vm->mmu_seq++;
+		return 0;
+	case OP_UNMAP:
+		return s2_unmap_range(vm, op->ipa, op->size, now);
+	case OP_CHANGE_PTE:
+		return s2_op_change_pte(vm, f, op);
 	}
 	g_assert_not_reached();
 }
@@ -572,7 +649,8 @@ static uint64_t run_op(struct s2_vm *vm, uint32_t vcpu, struct s2_op *op, uint64
 void s2_vm_span(struct s2_vm *vm, uint32_t vcpu, enum s2_cost_kind kind, uint64_t start,
 		uint64_t cycles)
 {
-	vm->c.cost[kind] += cycles;
+	if (vcpu < vm->hdr.nr_vcpus)	/* the host thread's time is not a vCPU's */
+		vm->c.cost[kind] += cycles;
 	if (vm->span)
 		vm->span(vm->span_opaque, vcpu, kind, start, cycles);
 }
@@ -606,9 +684,9 @@ enum s2_run s2_vm_fault_run(struct s2_vm *vm, uint32_t vcpu, uint64_t now, uint6
 		}
 	}
 	v->fault_cycles += now - f->started;
-	if (f->kind == S2_FAULT_MMIO) {
+	if (f->completes) {
 		v->pending = false;
-		return S2_RUN_EMULATED;
+		return S2_RUN_COMPLETE;
 	}
 	return S2_RUN_DONE;
 }

@@ -42,6 +42,12 @@ enum s2_op_kind {
 	OP_UNLOCK,
 	OP_ENTRY,
 	OP_MMIO,
+	OP_TRAP,		/* a trapped sys-reg access: kvm_toggle_cache / kvm_set_way_flush */
+	OP_FLUSH_CHUNK,		/* stage2_flush_vm over one stage2_range_addr_end() chunk */
+	OP_NOTIFIER_START,	/* mmu_notifier invalidate_range_start */
+	OP_NOTIFIER_END,	/* ... _end: the sequence moves on */
+	OP_UNMAP,		/* kvm_unmap_gfn_range() */
+	OP_CHANGE_PTE,		/* kvm_set_spte_gfn() */
 };
 
 struct s2_op {
@@ -73,7 +79,10 @@ struct s2_fault {
 	bool write_fault, exec_fault;
 	bool writable, force_pte, logging;
 	bool lock_write, aborted;
+	bool exclusive;			/* a flush or a notifier: always the write side */
+	bool completes;			/* done when the steps are: no access to retry */
 	enum s2_eagain_cause eagain;
+	uint64_t mmu_seq;		/* kvm->mmu_notifier_seq sampled before GUP */
 	uint64_t vma_pagesize;
 	uint64_t zeroed_bytes;		/* host bytes this fault zeroed: still in the cache */
 	int prot;
@@ -87,6 +96,7 @@ struct s2_vcpu_model {
 	struct s2_fault fault;
 	bool pending;			/* the current access has faulted at least once */
 	uint32_t memcache;		/* pages in kvm_mmu_memory_cache */
+	bool tvm;			/* HCR_EL2.TVM: VM register writes trap */
 	uint64_t fault_cycles, faults;
 };
 
@@ -124,7 +134,9 @@ struct s2_vm {
 	uint64_t dvm_free_at;			/* the machine-wide DVM server */
 	struct s2_break breaks[S2_MAX_BREAKS];
 	uint32_t nr_breaks;
-	struct s2_vcpu_model *vcpus;
+	struct s2_vcpu_model *vcpus;		/* nr_vcpus + 1: the last is the host */
+	uint64_t mmu_seq;			/* kvm->mmu_notifier_seq */
+	uint32_t mmu_inval_count;		/* kvm->mmu_notifier_count */
 	struct s2_counters c;
 	s2_wake_fn wake;
 	void *wake_opaque;
@@ -142,7 +154,8 @@ uint64_t s2_tlbi_cycles(struct s2_vm *vm, uint64_t now, int nr_syncs);
 void s2_lock_hist_add(struct s2_lock_hist *h, uint64_t v);
 
 /* cmo.c: the cache maintenance helpers of asm/kvm_mmu.h */
-uint64_t s2_dclean(struct s2_vm *vm, uint64_t bytes, uint64_t hot_bytes);
+enum s2_cmo_source { S2_CMO_FAULT, S2_CMO_VMFLUSH, S2_CMO_UNMAP };
+uint64_t s2_dclean(struct s2_vm *vm, uint64_t bytes, uint64_t hot_bytes, enum s2_cmo_source src);
 uint64_t s2_iinval(struct s2_vm *vm, uint64_t now, uint64_t bytes);
 
 /* walker.c */
@@ -150,6 +163,16 @@ void s2_plan_map(struct s2_vm *vm, struct s2_fault *f, struct s2_op *ops, uint32
 void s2_plan_relax(struct s2_vm *vm, struct s2_fault *f, struct s2_op *ops, uint32_t *nr);
 uint32_t s2_walk_depth(const struct s2_vm *vm, uint64_t size);
 bool s2_icache_whole(const struct s2_vm *vm, uint64_t bytes);
+
+/* vmm.c */
+uint64_t s2_unmap_range(struct s2_vm *vm, uint64_t ipa, uint64_t size, uint64_t now);
+
+/* guest.c: guest-initiated flushes, notifiers, the host actor */
+uint64_t s2_op_trap(struct s2_vm *vm, uint32_t vcpu, struct s2_fault *f, struct s2_op *op);
+uint64_t s2_op_flush_chunk(struct s2_vm *vm, struct s2_fault *f, struct s2_op *op);
+uint64_t s2_op_change_pte(struct s2_vm *vm, struct s2_fault *f, const struct s2_op *op);
+void s2_push_notifier_cow(struct s2_vm *vm, struct s2_fault *f, uint64_t ipa);
+void s2_fault_splice(struct s2_fault *f, const struct s2_op *ops, uint32_t nr);
 
 /* fault.c */
 void s2_vm_span(struct s2_vm *vm, uint32_t vcpu, enum s2_cost_kind kind, uint64_t start,

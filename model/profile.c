@@ -51,6 +51,7 @@ static const struct field fields[] = {
 	U64("costs", lock_acquire),
 	U64("costs", spin_handoff),
 	{ "costs", "zero_gbps", F_DOUBLE, offsetof(struct s2_profile, zero_gbps) },
+	U64("costs", flush_chunk_bytes),
 };
 
 char *s2_data_path(const char *relative)
@@ -199,6 +200,9 @@ static bool check_sane(struct s2_profile *p, GError **err)
 		return field_error(p, find_field("machine", "dline"), err, "must be a power of two");
 	if (!p->iline || (p->iline & (p->iline - 1)))
 		return field_error(p, find_field("machine", "iline"), err, "must be a power of two");
+	if (p->flush_chunk_bytes < 4096 || p->flush_chunk_bytes & 4095)
+		return field_error(p, find_field("costs", "flush_chunk_bytes"), err,
+				   "must be a non-zero multiple of 4096");
 	return true;
 }
 

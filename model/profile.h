@@ -53,6 +53,7 @@ struct s2_profile {
 	uint64_t lock_acquire;		/* uncontended spin_lock: pull the lock line */
 	uint64_t spin_handoff;		/* contended hand-off to the next waiter */
 	double zero_gbps;		/* clear_page bandwidth, one core, GB/s */
+	uint64_t flush_chunk_bytes;	/* stage2_flush_vm walks this much per lock hold */
 };
 
 struct s2_profile *s2_profile_load(const char *name_or_path, GError **err);

@@ -15,6 +15,7 @@ static const char *const cost_names[S2_COST_NR] = {
 	[S2_COST_ZERO] = "host_zeroing",
 	[S2_COST_PGTABLE] = "pgtable_pages",
 	[S2_COST_MMIO] = "mmio",
+	[S2_COST_VMFLUSH] = "whole_vm_flush",
 };
 
 static const char *const fault_names[S2_FAULT_KIND_NR] = {
@@ -45,6 +46,7 @@ static const char *const eagain_names[S2_EAGAIN_CAUSE_NR] = {
 	[S2_EAGAIN_LOCKED] = "locked_pte",
 	[S2_EAGAIN_LOST_RACE] = "lost_cmpxchg",
 	[S2_EAGAIN_INVALID] = "relax_no_leaf",
+	[S2_EAGAIN_NOTIFIER] = "notifier_retry",
 };
 
 const char *s2_cost_kind_name(enum s2_cost_kind k) { return cost_names[k]; }
@@ -63,8 +65,11 @@ struct s2_vm *s2_vm_new(const struct s2_trace_header *hdr, const struct s2_profi
 	vm->prof = prof;
 	vm->pol = pol;
 	s2pt_init(&vm->pgt, hdr->ipa_bits);
-	s2_lock_init(&vm->lock, hdr->nr_vcpus);
-	vm->vcpus = g_new0(struct s2_vcpu_model, hdr->nr_vcpus);
+	/* one more actor than vCPUs: the host thread that runs MMU notifiers */
+	s2_lock_init(&vm->lock, hdr->nr_vcpus + 1);
+	vm->vcpus = g_new0(struct s2_vcpu_model, hdr->nr_vcpus + 1);
+	for (uint32_t i = 0; i < hdr->nr_vcpus; i++)
+		vm->vcpus[i].tvm = !prof->fwb;	/* vcpu_reset_hcr() */
 	return vm;
 }
 

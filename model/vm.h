@@ -25,6 +25,7 @@ enum s2_cost_kind {
 	S2_COST_ZERO,		/* host page allocation and zeroing */
 	S2_COST_PGTABLE,	/* page-table pages: allocation and teardown */
 	S2_COST_MMIO,
+	S2_COST_VMFLUSH,	/* stage2_flush_vm: whole-VM clean, started by the guest */
 	S2_COST_NR,
 };
 
@@ -46,6 +47,7 @@ enum s2_eagain_cause {
 	S2_EAGAIN_LOCKED,	/* an entry on the path was KVM_INVALID_PTE_LOCKED */
 	S2_EAGAIN_LOST_RACE,	/* a cmpxchg lost to another walker */
 	S2_EAGAIN_INVALID,	/* the shared attribute walker found no leaf */
+	S2_EAGAIN_NOTIFIER,	/* mmu_notifier_retry(): an invalidation ran meanwhile */
 	S2_EAGAIN_CAUSE_NR,
 };
 
@@ -75,7 +77,14 @@ struct s2_counters {
 	uint64_t maps_by_level[4];
 	uint64_t block_splits;		/* block -> table */
 	uint64_t table_collapses;	/* table -> block */
-	uint64_t dclean_calls, dclean_bytes;
+	uint64_t dclean_calls, dclean_bytes;	/* the fault path (and change_pte maps) */
+	uint64_t vmflush_dclean_calls, vmflush_dclean_bytes;	/* stage2_flush_vm */
+	uint64_t unmap_dclean_calls, unmap_dclean_bytes;	/* the unmap walker */
+	uint64_t vmflushes, vmflush_by_toggle, vmflush_by_setway;
+	uint64_t vmflush_lock_cycles, vmflush_lock_drops;
+	uint64_t vmreg_trapped, vmreg_untrapped, setway_trapped, resets;
+	uint64_t notifier_unmaps[S2_UNMAP_CAUSE_NR], change_pte_maps, change_pte_skipped;
+	uint64_t cow_breaks;		/* zero page replaced on a guest write */
 	uint64_t dclean_elided_fwb;	/* calls that return at once under FWB */
 	uint64_t dclean_abort_site_bytes; /* what v5.13's user_mem_abort would clean */
 	uint64_t iinval_calls, iinval_bytes, iinval_all;
@@ -118,9 +127,22 @@ enum s2_run {
 	S2_RUN_WAIT,		/* call again at *next */
 	S2_RUN_BLOCKED,		/* the waker will say when */
 	S2_RUN_DONE,		/* back in the guest: retry the access */
-	S2_RUN_EMULATED,	/* MMIO: the VMM completed the access */
+	S2_RUN_COMPLETE,	/* the record is done (MMIO emulated, guest event, host event) */
 };
 enum s2_run s2_vm_fault_run(struct s2_vm *vm, uint32_t vcpu, uint64_t now, uint64_t *next);
+
+/*
+ * A guest event (vmreg, setway, reset) of @vcpu at @now.  True: nothing
+ * trapped, the record is done; false: drive it with s2_vm_fault_run().
+ */
+bool s2_vm_guest_event(struct s2_vm *vm, uint32_t vcpu, const struct s2_record *rec,
+		       uint64_t now);
+
+/*
+ * A host record (notifier unmap, change_pte): the host thread is actor
+ * number nr_vcpus; drive it with s2_vm_fault_run(vm, nr_vcpus, ...).
+ */
+void s2_vm_host_event(struct s2_vm *vm, const struct s2_record *rec, uint64_t now);
 
 /* A VMM command while every vCPU waits at the barrier; returns its cycles. */
 uint64_t s2_vm_vmm(struct s2_vm *vm, const struct s2_record *rec, uint64_t now);

@@ -108,7 +108,7 @@ static void unmap_leaf(struct s2_pgt *pgt, uint32_t level, uint64_t ipa, kvm_pte
 		vm->c.tlbi[S2_TLBI_UNMAP]++;
 		w->cycles += s2_tlbi_cycles(vm, w->now + w->cycles, 2);
 	}
-	w->cycles += s2_dclean(vm, s2_granule(level), 0);
+	w->cycles += s2_dclean(vm, s2_granule(level), 0, S2_CMO_UNMAP);
 }
 
 /*
@@ -144,9 +144,9 @@ static void free_empty_tables(struct vmm_walk *w, uint64_t start, uint64_t end)
  * FEAT_TLBIRANGE the walk skips the per-entry TLBIs and one
  * kvm_tlb_flush_vmid_range() covers the range afterwards.
  */
-static uint64_t unmap_range(struct s2_vm *vm, uint64_t ipa, uint64_t size, uint64_t now)
+uint64_t s2_unmap_range(struct s2_vm *vm, uint64_t ipa, uint64_t size, uint64_t now)
 {
-	struct vmm_walk w = { .vm = vm, .cycles = vm->prof->lock_acquire, .now = now };
+	struct vmm_walk w = { .vm = vm, .now = now };
 
 	w.by_range = vm->pol->range_tlbi && vm->prof->tlbirange;
 	s2pt_for_each_leaf(&vm->pgt, ipa, ipa + size, unmap_leaf, &w);
@@ -167,7 +167,7 @@ uint64_t s2_vm_vmm(struct s2_vm *vm, const struct s2_record *rec, uint64_t now)
 		vm->logging[s2_trace_slot_index(&vm->hdr, rec->arg)] = false;
 		return 0;
 	case S2_REC_UNMAP:
-		return unmap_range(vm, rec->ipa, rec->size, now);
+		return vm->prof->lock_acquire + s2_unmap_range(vm, rec->ipa, rec->size, now);
 	default:
 		return 0;
 	}

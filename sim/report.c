@@ -81,6 +81,35 @@ static void print_phases(FILE *out, const struct s2_sim *sim)
 	}
 }
 
+/* What the guest and the host added (kernel-fault-path.md §8-§9), when they did. */
+static void print_boot(FILE *out, const struct s2_counters *c)
+{
+	uint64_t all = c->dclean_bytes + c->vmflush_dclean_bytes + c->unmap_dclean_bytes;
+	uint64_t notifier = sum(c->notifier_unmaps, S2_UNMAP_CAUSE_NR);
+	char *vmf = human_bytes(c->vmflush_dclean_bytes), *unm = human_bytes(c->unmap_dclean_bytes);
+
+	if (c->vmreg_trapped + c->vmreg_untrapped + c->setway_trapped + c->resets)
+		fprintf(out, "guest: %" G_GUINT64_FORMAT " trapped VM-register writes (%" G_GUINT64_FORMAT
+			" untrapped), %" G_GUINT64_FORMAT " set/way traps, %" G_GUINT64_FORMAT " resets\n",
+			c->vmreg_trapped, c->vmreg_untrapped, c->setway_trapped, c->resets);
+	if (c->vmflushes)
+		fprintf(out, "whole-VM flushes (stage2_flush_vm): %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+			" cache toggles, %" G_GUINT64_FORMAT " set/way), %" G_GUINT64_FORMAT " cleans, %s = "
+			"%.1f%% of all bytes cleaned; mmu_lock held %" G_GUINT64_FORMAT " cycles, dropped %"
+			G_GUINT64_FORMAT " times\n", c->vmflushes, c->vmflush_by_toggle,
+			c->vmflush_by_setway, c->vmflush_dclean_calls, vmf,
+			all ? 100.0 * c->vmflush_dclean_bytes / all : 0.0, c->vmflush_lock_cycles,
+			c->vmflush_lock_drops);
+	if (notifier || c->change_pte_maps || c->unmap_dclean_calls)
+		fprintf(out, "MMU notifiers: %" G_GUINT64_FORMAT " unmaps (%" G_GUINT64_FORMAT
+			" copy-on-write), %" G_GUINT64_FORMAT " change_pte maps (%" G_GUINT64_FORMAT
+			" skipped); unmap walker cleaned %s in %" G_GUINT64_FORMAT " calls\n", notifier,
+			c->notifier_unmaps[S2_UNMAP_COW], c->change_pte_maps, c->change_pte_skipped, unm,
+			c->unmap_dclean_calls);
+	g_free(vmf);
+	g_free(unm);
+}
+
 void s2_report_summary(FILE *out, const struct s2_sim *sim, const char *trace_path)
 {
 	const struct s2_counters *c = s2_vm_counters(sim->vm);
@@ -120,6 +149,7 @@ void s2_report_summary(FILE *out, const struct s2_sim *sim, const char *trace_pa
 	fprintf(out, "D-cache clean to PoC: %" G_GUINT64_FORMAT " calls, %s cleaned; "
 		"the v5.13 abort site would clean %s; %" G_GUINT64_FORMAT " calls elided by FWB\n",
 		c->dclean_calls, cleaned, abort_site, c->dclean_elided_fwb);
+	print_boot(out, c);
 	fprintf(out, "I-cache invalidation: %" G_GUINT64_FORMAT " calls, %s by VA, %"
 		G_GUINT64_FORMAT " whole-cache; %" G_GUINT64_FORMAT " calls elided by DIC\n",
 		c->iinval_calls, iinval, c->iinval_all, c->iinval_elided_dic);
@@ -180,6 +210,7 @@ static const char *outcome_name(int i) { return s2_outcome_name(i); }
 static const char *tlbi_name(int i) { return s2_tlbi_cause_name(i); }
 static const char *cost_name(int i) { return s2_cost_kind_name(i); }
 static const char *eagain_name(int i) { return s2_eagain_cause_name(i); }
+static const char *cause_name(int i) { return s2_unmap_cause_name(i); }
 
 static void add_counters(JsonBuilder *b, const struct s2_counters *c)
 {
@@ -202,6 +233,23 @@ static void add_counters(JsonBuilder *b, const struct s2_counters *c)
 	add_u64(b, "iinval_all", c->iinval_all);
 	add_u64(b, "iinval_elided_dic", c->iinval_elided_dic);
 	add_named(b, "tlbi", c->tlbi, S2_TLBI_CAUSE_NR, tlbi_name);
+	add_u64(b, "vmflush_dclean_calls", c->vmflush_dclean_calls);
+	add_u64(b, "vmflush_dclean_bytes", c->vmflush_dclean_bytes);
+	add_u64(b, "unmap_dclean_calls", c->unmap_dclean_calls);
+	add_u64(b, "unmap_dclean_bytes", c->unmap_dclean_bytes);
+	add_u64(b, "vmflushes", c->vmflushes);
+	add_u64(b, "vmflush_by_toggle", c->vmflush_by_toggle);
+	add_u64(b, "vmflush_by_setway", c->vmflush_by_setway);
+	add_u64(b, "vmflush_lock_cycles", c->vmflush_lock_cycles);
+	add_u64(b, "vmflush_lock_drops", c->vmflush_lock_drops);
+	add_u64(b, "vmreg_trapped", c->vmreg_trapped);
+	add_u64(b, "vmreg_untrapped", c->vmreg_untrapped);
+	add_u64(b, "setway_trapped", c->setway_trapped);
+	add_u64(b, "resets", c->resets);
+	add_named(b, "notifier_unmaps", c->notifier_unmaps, S2_UNMAP_CAUSE_NR, cause_name);
+	add_u64(b, "change_pte_maps", c->change_pte_maps);
+	add_u64(b, "change_pte_skipped", c->change_pte_skipped);
+	add_u64(b, "cow_breaks", c->cow_breaks);
 	add_u64(b, "tlbi_local", c->tlbi_local);
 	add_u64(b, "eager_splits", c->eager_splits);
 	add_u64(b, "host_pages_zeroed", c->host_pages_zeroed);

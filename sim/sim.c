@@ -40,7 +40,7 @@ static void barrier_check(struct s2_sim *sim, uint64_t now)
 	struct s2_record rec;
 	uint64_t at, cycles;
 
-	if (!sim->nr_waiting || sim->nr_waiting + sim->nr_done < sim->nr_vcpus)
+	if (!sim->nr_waiting || sim->nr_waiting + sim->nr_done < sim->nr_actors)
 		return;
 	if (!s2_cursor_take_vmm(sim->cur, &rec))
 		g_assert_not_reached();
@@ -59,7 +59,7 @@ static void barrier_release(struct s2_engine *eng, struct s2_event *ev)
 	uint32_t waiting = sim->nr_waiting;
 
 	sim->nr_waiting = 0;
-	for (uint32_t i = 0; i < sim->nr_vcpus && waiting; i++) {
+	for (uint32_t i = 0; i < sim->nr_actors && waiting; i++) {
 		struct s2_vcpu *v = &sim->vcpus[i];
 
 		if (v->state != S2_VCPU_BARRIER)
@@ -102,14 +102,15 @@ static void vcpu_fetch(struct s2_vcpu *v, uint64_t now)
 	GError *err = NULL;
 	uint64_t delta;
 
-	switch (s2_cursor_next(sim->cur, v->id, &v->rec, &err)) {
+	switch (s2_cursor_next(sim->cur, v->id == sim->nr_vcpus ? S2_VCPU_HOST : v->id, &v->rec,
+			       &err)) {
 	case S2_CUR_RECORD:
 		if (sim->progress && !(++sim->records & 0xffff))
 			progress(sim, now);
 		else if (!sim->progress)
 			sim->records++;
 		delta = to_cycles(sim, v->rec.delta);
-		if (sim->timeline)
+		if (sim->timeline && v->id < sim->nr_vcpus)
 			s2_timeline_span(sim->timeline, v->id, "guest", now, delta);
 		v->guest_cycles += delta;
 		v->state = S2_VCPU_GUEST;
@@ -123,7 +124,8 @@ static void vcpu_fetch(struct s2_vcpu *v, uint64_t now)
 	case S2_CUR_END:
 		v->state = S2_VCPU_DONE;
 		v->finished = now;
-		sim->makespan = MAX(sim->makespan, now);
+		if (v->id < sim->nr_vcpus)
+			sim->makespan = MAX(sim->makespan, now);
 		sim->nr_done++;
 		break;
 	case S2_CUR_ERROR:
@@ -133,10 +135,22 @@ static void vcpu_fetch(struct s2_vcpu *v, uint64_t now)
 	barrier_check(sim, now);
 }
 
-static void vcpu_access(struct s2_vcpu *v, uint64_t now)
+/* The record's moment has come: an access, a guest event or a host event. */
+static void vcpu_perform(struct s2_vcpu *v, uint64_t now)
 {
-	if (s2_vm_access(v->sim->vm, v->id, v->rec.kind, v->rec.ipa, now)) {
-		v->accesses++;
+	struct s2_vm *vm = v->sim->vm;
+	bool done;
+
+	if (s2_rec_is_host(&v->rec)) {
+		s2_vm_host_event(vm, &v->rec, now);
+		done = false;
+	} else if (s2_rec_is_access(&v->rec)) {
+		done = s2_vm_access(vm, v->id, v->rec.kind, v->rec.ipa, now);
+		v->accesses += done;
+	} else {
+		done = s2_vm_guest_event(vm, v->id, &v->rec, now);
+	}
+	if (done) {
 		vcpu_fetch(v, now);
 		return;
 	}
@@ -155,10 +169,10 @@ static void vcpu_fault(struct s2_vcpu *v, uint64_t now)
 	case S2_RUN_BLOCKED:
 		break;
 	case S2_RUN_DONE:
-		vcpu_access(v, now);	/* back in the guest: the access runs again */
+		vcpu_perform(v, now);	/* back in the guest: the access runs again */
 		break;
-	case S2_RUN_EMULATED:
-		v->accesses++;
+	case S2_RUN_COMPLETE:
+		v->accesses += s2_rec_is_access(&v->rec);
 		vcpu_fetch(v, now);
 		break;
 	}
@@ -169,7 +183,7 @@ static void vcpu_event(struct s2_engine *eng, struct s2_event *ev)
 	struct s2_vcpu *v = container_of(ev, struct s2_vcpu, ev);
 
 	if (v->state == S2_VCPU_GUEST)
-		vcpu_access(v, eng->now);
+		vcpu_perform(v, eng->now);
 	else
 		vcpu_fault(v, eng->now);
 }
@@ -209,8 +223,9 @@ struct s2_sim *s2_sim_new(struct s2_source *src, const struct s2_profile *prof,
 	sim->vm = s2_vm_new(&src->hdr, prof, pol);
 	s2_vm_set_waker(sim->vm, wake_vcpu, sim);
 	sim->nr_vcpus = src->hdr.nr_vcpus;
-	sim->vcpus = g_new0(struct s2_vcpu, sim->nr_vcpus);
-	for (uint32_t i = 0; i < sim->nr_vcpus; i++) {
+	sim->nr_actors = sim->nr_vcpus + 1;
+	sim->vcpus = g_new0(struct s2_vcpu, sim->nr_actors);
+	for (uint32_t i = 0; i < sim->nr_actors; i++) {
 		sim->vcpus[i].id = i;
 		sim->vcpus[i].sim = sim;
 		s2_event_init(&sim->vcpus[i].ev, vcpu_event);
@@ -222,7 +237,7 @@ struct s2_sim *s2_sim_new(struct s2_source *src, const struct s2_profile *prof,
 
 bool s2_sim_run(struct s2_sim *sim, GError **err)
 {
-	for (uint32_t i = 0; i < sim->nr_vcpus && !sim->error; i++)
+	for (uint32_t i = 0; i < sim->nr_actors && !sim->error; i++)
 		vcpu_fetch(&sim->vcpus[i], 0);
 	s2_engine_run(&sim->eng);
 	if (sim->progress && sim->progress_at)

@@ -22,7 +22,7 @@ struct s2_vcpu {
 	struct s2_sim *sim;
 	struct s2_event ev;
 	enum s2_vcpu_state state;
-	struct s2_record rec;		/* the access in flight */
+	struct s2_record rec;		/* the record in flight */
 	uint64_t guest_cycles;
 	uint64_t barrier_cycles, barrier_since;
 	uint64_t finished;
@@ -42,8 +42,8 @@ struct s2_sim {
 	const struct s2_profile *prof;
 	const struct s2_policy *pol;
 	struct s2_vm *vm;
-	struct s2_vcpu *vcpus;
-	uint32_t nr_vcpus, nr_waiting, nr_done;
+	struct s2_vcpu *vcpus;		/* nr_vcpus + 1: the last replays the host records */
+	uint32_t nr_vcpus, nr_actors, nr_waiting, nr_done;
 	uint64_t freq_mhz;		/* of the deltas when the trace is in ns */
 	struct s2_event vmm_ev;
 	uint64_t vmm_cycles, vmm_commands;

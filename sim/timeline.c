@@ -79,10 +79,14 @@ bool s2_timeline_commit(struct s2_timeline *tl, uint32_t nr_vcpus, GError **err)
 {
 	bool ok;
 
-	for (uint32_t i = 0; i < nr_vcpus; i++) {
+	for (uint32_t i = 0; i <= nr_vcpus; i++) {
 		sep(tl);
-		fprintf(tl->f, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
-			"\"args\":{\"name\":\"vCPU %u\"}}", i, i);
+		if (i < nr_vcpus)
+			fprintf(tl->f, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
+				"\"args\":{\"name\":\"vCPU %u\"}}", i, i);
+		else
+			fprintf(tl->f, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
+				"\"args\":{\"name\":\"host (MMU notifiers)\"}}", i);
 	}
 	fprintf(tl->f, "\n]}\n");
 	ok = !fflush(tl->f) && !ferror(tl->f);

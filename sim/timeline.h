@@ -1,6 +1,7 @@
 /*
  * sim/timeline.h - a run's per-vCPU activity as Chrome trace-event JSON
- * (complete "X" events, one thread per vCPU), which Perfetto and
+ * (complete "X" events, one thread per vCPU and one, numbered nr_vcpus, for
+ * the host thread that runs MMU notifiers), which Perfetto and
  * chrome://tracing open.  Written as the run goes, atomically on commit.
  */
 #ifndef S2SIM_TIMELINE_H

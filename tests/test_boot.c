@@ -1,0 +1,215 @@
+/*
+ * tests/test_boot.c - what a real boot adds (kernel-fault-path.md §8-§9):
+ * guest-initiated whole-VM flushes, the zero-page copy-on-write and its MMU
+ * notifiers, host notifier records; counts and cycles worked out by hand.
+ */
+#include <string.h>
+
+#include "harness.h"
+
+/* Ten 4 KiB pages written by vCPU 0 (one 2 MiB region, 4 KiB backing). */
+#define TEN_PAGES \
+	"0 0 W 0x40000000\n0 0 W 0x40001000\n0 0 W 0x40002000\n0 0 W 0x40003000\n" \
+	"0 0 W 0x40004000\n0 0 W 0x40005000\n0 0 W 0x40006000\n0 0 W 0x40007000\n" \
+	"0 0 W 0x40008000\n0 0 W 0x40009000\n"
+
+/*
+ * Ten pages mapped; vCPU 1 turns its caches on: its trapped SCTLR write
+ * makes stage2_flush_vm() clean the ten 4 KiB leaves under the exclusive
+ * lock.  vCPU 0's fault issued meanwhile waits for the whole flush.
+ */
+static void test_cache_toggle_flushes_mapped_pages(void)
+{
+	static const char trace[] = HEADER(2, "backing=4k populated=yes")
+		TEN_PAGES
+		"vmm 0 phase boot\n"
+		"1 0 vmreg off on\n"
+		"0 1000 W 0x4000a000\n";
+	struct run r;
+	const struct s2_profile *p;
+	uint64_t flush, vcpu1_lock_at, vcpu0_lock_req;
+
+	run_trace(&r, "handler", NULL, trace);
+	p = r.prof;
+	g_assert_cmpuint(r.c->vmreg_trapped, ==, 1);
+	g_assert_cmpuint(r.c->vmflushes, ==, 1);
+	g_assert_cmpuint(r.c->vmflush_by_toggle, ==, 1);
+	g_assert_cmpuint(r.c->vmflush_dclean_calls, ==, 10);
+	g_assert_cmpuint(r.c->vmflush_dclean_bytes, ==, 10 * 4096);
+	/* cold 4 KiB cleans, each behind a walk step, all in one 1 GiB chunk */
+	flush = 10 * (p->wp_per_pte + s2_profile_dclean_cycles(p, 4096, 0));
+	g_assert_cmpuint(r.c->vmflush_lock_cycles, ==, flush);
+	g_assert_cmpuint(r.c->vmflush_lock_drops, ==, 0);
+	/*
+	 * vCPU 1 traps at the barrier (exit half) and takes the lock; vCPU 0
+	 * asks for it 1000 + exit half + prepare + top-up later and gets it
+	 * one hand-off after the flush ends: that is its wait.
+	 */
+	vcpu1_lock_at = p->exit_entry / 2 + p->lock_acquire;
+	vcpu0_lock_req = 1000 + p->exit_entry / 2 + p->fault_prepare;
+	g_assert_cmpuint(vcpu0_lock_req, <, vcpu1_lock_at + flush);
+	g_assert_cmpuint(r.c->lock_wait.max, ==,
+			 vcpu1_lock_at + flush + p->spin_handoff - vcpu0_lock_req);
+	/* the caches are on: TVM is clear, a later write would not trap */
+	run_free(&r);
+}
+
+/* With FWB nothing traps (TVM is never set) and nothing is flushed. */
+static void test_fwb_no_trap_no_flush(void)
+{
+	static const char trace[] = HEADER(2, "backing=4k populated=yes")
+		TEN_PAGES
+		"vmm 0 phase boot\n"
+		"1 0 vmreg off on\n1 0 setway\n";
+	const char *fwb[] = { "fwb = true", NULL };
+	struct run r;
+
+	run_trace(&r, "handler", fwb, trace);
+	g_assert_cmpuint(r.c->vmreg_trapped, ==, 0);
+	g_assert_cmpuint(r.c->vmreg_untrapped, ==, 1);
+	g_assert_cmpuint(r.c->setway_trapped, ==, 1);	/* HCR_EL2.TSW still traps */
+	g_assert_cmpuint(r.c->vmflushes, ==, 0);
+	g_assert_cmpuint(r.c->vmflush_dclean_calls, ==, 0);
+	/* the set/way trap costs one exit and entry, nothing else */
+	g_assert_cmpuint(r.sim->vcpus[1].finished - r.sim->vcpus[1].barrier_cycles, ==,
+			 r.prof->exit_entry);
+	run_free(&r);
+}
+
+/*
+ * Set/way: with TVM set (from reset) a set/way op does nothing; once the
+ * caches are on (TVM clear) the first one flushes and sets TVM again, and
+ * a second one before any toggle does nothing.
+ */
+static void test_setway_flushes_once(void)
+{
+	static const char trace[] = HEADER(1, "backing=4k populated=yes")
+		"0 0 W 0x40000000\n"
+		"0 0 setway\n"		/* TVM set since reset: nothing */
+		"0 0 vmreg off on\n"	/* flush 1, TVM cleared */
+		"0 0 vmreg on on\n"	/* not trapped */
+		"0 0 setway\n"		/* flush 2, TVM set */
+		"0 0 setway\n"		/* nothing */
+		"0 0 vmreg on on\n";	/* trapped again, no change: no flush */
+	struct run r;
+
+	run_trace(&r, "abort", NULL, trace);
+	g_assert_cmpuint(r.c->setway_trapped, ==, 3);
+	g_assert_cmpuint(r.c->vmreg_trapped, ==, 2);
+	g_assert_cmpuint(r.c->vmreg_untrapped, ==, 1);
+	g_assert_cmpuint(r.c->vmflushes, ==, 2);
+	g_assert_cmpuint(r.c->vmflush_by_toggle, ==, 1);
+	g_assert_cmpuint(r.c->vmflush_by_setway, ==, 1);
+	g_assert_cmpuint(r.c->vmflush_dclean_calls, ==, 2);
+	run_free(&r);
+}
+
+/*
+ * A reset (PSCI CPU_ON) sets TVM again: the vCPU's next VM-register write
+ * traps, and turning the caches on flushes again.
+ */
+static void test_reset_rearms_tvm(void)
+{
+	static const char trace[] = HEADER(1, "backing=4k populated=yes")
+		"0 0 W 0x40000000\n0 0 vmreg off on\n0 0 reset\n0 0 vmreg off on\n";
+	struct run r;
+
+	run_trace(&r, "handler", NULL, trace);
+	g_assert_cmpuint(r.c->resets, ==, 1);
+	g_assert_cmpuint(r.c->vmreg_trapped, ==, 2);
+	g_assert_cmpuint(r.c->vmflushes, ==, 2);
+	run_free(&r);
+}
+
+/*
+ * Read then write of one never-touched anonymous page (its neighbour is
+ * mapped, so the last-level table survives the unmap): the read maps the
+ * zero page read-only (translation fault); the write takes a permission
+ * fault whose GUP breaks the copy-on-write: notifier unmap (clean + TLBI),
+ * change_pte maps the new page read-only, the handler sees the sequence
+ * move and retries without a walk; the write faults again (permission)
+ * and relax_perms grants W with its TLBI.
+ */
+static void test_zero_page_cow(void)
+{
+	static const char trace[] = HEADER(1, "backing=4k")
+		"0 0 W 0x40001000\n"
+		"0 0 R 0x40000000\n"
+		"0 0 W 0x40000000\n";
+	struct run r;
+
+	run_trace(&r, "handler", NULL, trace);
+	g_assert_cmpuint(r.c->faults[S2_FAULT_TRANSLATION], ==, 2);	/* neighbour + read */
+	g_assert_cmpuint(r.c->faults[S2_FAULT_PERMISSION], ==, 2);
+	g_assert_cmpuint(r.c->notifier_unmaps[S2_UNMAP_COW], ==, 1);
+	g_assert_cmpuint(r.c->change_pte_maps, ==, 1);
+	g_assert_cmpuint(r.c->eagain[S2_EAGAIN_NOTIFIER], ==, 1);
+	g_assert_cmpuint(r.c->outcome[S2_OUT_RELAXED], ==, 1);
+	g_assert_cmpuint(r.c->tlbi[S2_TLBI_UNMAP], ==, 1);
+	g_assert_cmpuint(r.c->tlbi[S2_TLBI_RELAX], ==, 1);
+	g_assert_cmpuint(r.c->tlbi[S2_TLBI_UNMAP] + r.c->tlbi[S2_TLBI_RELAX] +
+			 r.c->tlbi[S2_TLBI_BBM_LEAF], ==, 2);
+	/* zeroed: the neighbour and the copy; the zero page itself costs nothing */
+	g_assert_cmpuint(r.c->host_pages_zeroed, ==, 2);
+	g_assert_cmpuint(r.c->cow_breaks, ==, 1);
+	/* cleaned: neighbour, zero page (walker), new page (change_pte map) */
+	g_assert_cmpuint(r.c->dclean_bytes, ==, 3 * 4096);
+	/* and the unmap walker cleaned the zero page on its way out */
+	g_assert_cmpuint(r.c->unmap_dclean_bytes, ==, 4096);
+	run_free(&r);
+}
+
+/* Write then execute of one page without DIC: one map, one relax, 4 KiB I-cache. */
+static void test_exec_after_write(void)
+{
+	static const char trace[] = HEADER(1, "backing=4k populated=yes")
+		"0 0 W 0x40000000\n0 0 X 0x40000000\n";
+	struct run r;
+
+	run_trace(&r, "handler", NULL, trace);
+	g_assert_cmpuint(r.c->outcome[S2_OUT_MAPPED], ==, 1);
+	g_assert_cmpuint(r.c->outcome[S2_OUT_RELAXED], ==, 1);
+	g_assert_cmpuint(r.c->iinval_calls, ==, 1);
+	g_assert_cmpuint(r.c->iinval_bytes, ==, 4096);
+	run_free(&r);
+}
+
+/*
+ * A host notifier unmap of an unrelated page starts (invalidate_range_start)
+ * at cycle 2000, while both vCPUs are between sampling mmu_notifier_seq and
+ * taking the lock.  mmu_notifier_retry() is VM-wide: vCPU 0 gets the lock
+ * first, finds the invalidation in progress and retries without a walk; the
+ * host is next; vCPU 1, behind it, finds the sequence moved and retries too.
+ * Both refault once and map their blocks.
+ */
+static void test_host_unmap_makes_fault_retry(void)
+{
+	static const char trace[] = HEADER(2, "backing=thp populated=yes")
+		"0 0 W 0x40000000\n"
+		"1 1000 W 0x40200000\n"
+		"host 2000 unmap 0x40400000 4K migration\n";
+	struct run r;
+
+	run_trace(&r, "handler", NULL, trace);
+	g_assert_cmpuint(r.c->notifier_unmaps[S2_UNMAP_MIGRATION], ==, 1);
+	g_assert_cmpuint(r.c->eagain[S2_EAGAIN_NOTIFIER], ==, 2);
+	g_assert_cmpuint(r.c->refaults, ==, 2);
+	g_assert_cmpuint(r.c->maps_by_level[2], ==, 2);
+	/* the retries skipped their walks: two 2 MiB cleans in all */
+	g_assert_cmpuint(r.c->dclean_calls, ==, 2);
+	run_free(&r);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/boot/toggle/flushes-every-mapped-page-under-the-lock",
+			test_cache_toggle_flushes_mapped_pages);
+	g_test_add_func("/boot/fwb/no-trap-no-flush", test_fwb_no_trap_no_flush);
+	g_test_add_func("/boot/setway/flushes-once-after-caches-on", test_setway_flushes_once);
+	g_test_add_func("/boot/reset/rearms-tvm", test_reset_rearms_tvm);
+	g_test_add_func("/boot/zero-page/read-then-write-cow", test_zero_page_cow);
+	g_test_add_func("/boot/exec-after-write/relax-and-icache", test_exec_after_write);
+	g_test_add_func("/boot/notifier/host-unmap-makes-fault-retry", test_host_unmap_makes_fault_retry);
+	return g_test_run();
+}
