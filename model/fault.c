@@ -140,7 +140,8 @@ bool s2_vm_access(struct s2_vm *vm, uint32_t vcpu, enum s2_rec_kind kind,
 	f->started = now;
 	vm->c.faults[f->kind]++;
 	vm->c.refaults += v->pending;
-	vm->c.bbm_window_faults += in_break_window(vm, ipa);
+	/* a cleared entry under the exclusive lock, or one a shared walker LOCKED */
+	vm->c.bbm_window_faults += in_break_window(vm, ipa) || stage2_pte_is_locked(res.pte);
 	v->pending = true;
 	v->faults++;
 	build_pipeline(vm->pol, f);
@@ -447,7 +448,8 @@ static uint64_t op_break(struct s2_vm *vm, struct s2_fault *f, struct s2_op *op)
 	if (!entry_unchanged(vm, f, op))
 		return 0;
 	s2pt_set(&vm->pgt, op->level, entry_base(op), shared ? KVM_INVALID_PTE_LOCKED : 0);
-	s2_break_add(vm, entry_base(op), s2_granule(op->level));
+	if (!shared)	/* a LOCKED entry shows itself in the table */
+		s2_break_add(vm, entry_base(op), s2_granule(op->level));
 	return 0;
 }
 
@@ -456,6 +458,7 @@ static uint64_t op_make(struct s2_vm *vm, struct s2_fault *f, const struct s2_op
 {
 	if (!op->after_break && !entry_unchanged(vm, f, op))
 		return 0;
+	s2_check_path(vm, op->level, op->ipa);
 	s2pt_set(&vm->pgt, op->level, entry_base(op), op->pte);
 	s2_break_del(vm, entry_base(op));
 	vm->c.maps_by_level[op->level]++;
@@ -463,11 +466,17 @@ static uint64_t op_make(struct s2_vm *vm, struct s2_fault *f, const struct s2_op
 	return 0;
 }
 
-/* The relax walker's store: WRITE_ONCE under the lock, cmpxchg when shared (v6.2). */
+/*
+ * The relax walker's store.  Shared (v6.2) it is a cmpxchg that may lose;
+ * v5.18's read-locked fast path does a plain WRITE_ONCE that other
+ * read-side relaxers of the same PTE may already have done: the same bits,
+ * so storing again is harmless.
+ */
 static uint64_t op_set_attr(struct s2_vm *vm, struct s2_fault *f, const struct s2_op *op)
 {
-	if (entry_unchanged(vm, f, op))
-		s2pt_set(&vm->pgt, op->level, entry_base(op), op->pte);
+	if (vm->pol->brk == S2_BREAK_CMPXCHG && !entry_unchanged(vm, f, op))
+		return 0;
+	s2pt_set(&vm->pgt, op->level, entry_base(op), op->pte);
 	return 0;
 }
 
@@ -481,6 +490,7 @@ static uint64_t op_table(struct s2_vm *vm, struct s2_vcpu_model *v, struct s2_fa
 	v->memcache--;
 	vm->c.pt_pages_allocated++;
 	vm->c.block_splits += kvm_pte_valid(op->old);
+	s2_check_path(vm, op->level, op->ipa);
 	s2pt_set(&vm->pgt, op->level, entry_base(op), s2_make_table(0));
 	s2_break_del(vm, entry_base(op));
 	return 0;

@@ -142,6 +142,8 @@ struct s2_vm {
 	void *wake_opaque;
 	s2_span_fn span;
 	void *span_opaque;
+	bool check;				/* sim --check */
+	char *check_failure;
 };
 
 /* resource.c */
@@ -163,6 +165,11 @@ void s2_plan_map(struct s2_vm *vm, struct s2_fault *f, struct s2_op *ops, uint32
 void s2_plan_relax(struct s2_vm *vm, struct s2_fault *f, struct s2_op *ops, uint32_t *nr);
 uint32_t s2_walk_depth(const struct s2_vm *vm, uint64_t size);
 bool s2_icache_whole(const struct s2_vm *vm, uint64_t bytes);
+
+/* check.c */
+void s2_check_fail(struct s2_vm *vm, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void s2_check_lock(struct s2_vm *vm, uint32_t vcpu, bool write);
+void s2_check_path(struct s2_vm *vm, uint32_t level, uint64_t ipa);
 
 /* vmm.c */
 uint64_t s2_unmap_range(struct s2_vm *vm, uint64_t ipa, uint64_t size, uint64_t now);

@@ -36,6 +36,7 @@ static void lock_grant(struct s2_vm *vm, uint32_t vcpu, bool write, uint64_t whe
 	struct s2_lock *lock = &vm->lock;
 	uint64_t wait = when - vm->vcpus[vcpu].fault.lock_requested;
 
+	s2_check_lock(vm, vcpu, write);
 	if (lock_free(lock))
 		lock->busy_since = when;
 	if (write)

@@ -122,7 +122,7 @@ void s2pt_lookup(const struct s2_pgt *pgt, uint64_t ipa, struct s2_walk_result *
 
 		res->level = level;
 		if (!kvm_pte_valid(pte)) {
-			res->pte = 0;
+			res->pte = pte;		/* 0, or a software value such as LOCKED */
 			return;
 		}
 		if (!kvm_pte_table(pte, level)) {

@@ -91,7 +91,7 @@ uint64_t s2pt_free_subtree(struct s2_pgt *pgt, uint32_t level, uint64_t ipa);
 /* What the hardware walker finds for @ipa. */
 struct s2_walk_result {
 	uint32_t level;		/* of the leaf, or of the first invalid entry */
-	kvm_pte_t pte;		/* leaf, or 0 */
+	kvm_pte_t pte;		/* the leaf, or the invalid entry found (0 or LOCKED) */
 };
 void s2pt_lookup(const struct s2_pgt *pgt, uint64_t ipa, struct s2_walk_result *res);
 

@@ -85,6 +85,7 @@ void s2_vm_free(struct s2_vm *vm)
 	}
 	s2pt_destroy(&vm->pgt);
 	s2_lock_destroy(&vm->lock);
+	g_free(vm->check_failure);
 	g_free(vm->vcpus);
 	g_free(vm);
 }

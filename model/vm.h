@@ -147,6 +147,11 @@ void s2_vm_host_event(struct s2_vm *vm, const struct s2_record *rec, uint64_t no
 /* A VMM command while every vCPU waits at the barrier; returns its cycles. */
 uint64_t s2_vm_vmm(struct s2_vm *vm, const struct s2_record *rec, uint64_t now);
 
+/* sim --check: verify invariants as the run goes and at its end. */
+void s2_vm_set_check(struct s2_vm *vm, bool on);
+const char *s2_vm_check_failure(const struct s2_vm *vm);
+bool s2_vm_check_final(struct s2_vm *vm, GError **err);
+
 const struct s2_counters *s2_vm_counters(const struct s2_vm *vm);
 /* Per-vCPU cycles spent in the stage-2 fault path (exit to entry). */
 uint64_t s2_vm_vcpu_fault_cycles(const struct s2_vm *vm, uint32_t vcpu);

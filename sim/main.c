@@ -2,7 +2,8 @@
  * sim/main.c - the `sim` command: replay a trace under a policy and a cost
  * profile, print the summary, optionally write JSON.
  *
- * Exit status: 0 success, 2 bad input (options, trace, profile, policy).
+ * Exit status: 0 success, 2 bad input (options, trace, profile, policy),
+ * 3 a --check invariant failed (a bug in s2sim).
  * An output file is written whole or not at all.
  */
 #include <stdio.h>
@@ -21,6 +22,7 @@ static char *opt_timeline = NULL;
 static char *opt_window = NULL;
 static gboolean opt_quiet = FALSE;
 static gboolean opt_list = FALSE;
+static gboolean opt_check = FALSE;
 
 static const GOptionEntry entries[] = {
 	{ "policy", 'p', 0, G_OPTION_ARG_STRING, &opt_policy,
@@ -36,6 +38,8 @@ static const GOptionEntry entries[] = {
 	{ "timeline-window", 0, 0, G_OPTION_ARG_STRING, &opt_window,
 	  "Only the cycles START..END in the timeline", "START:END" },
 	{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, "Print no summary", NULL },
+	{ "check", 0, 0, G_OPTION_ARG_NONE, &opt_check,
+	  "Verify the model's invariants while it runs (exit 3 on a violation)", NULL },
 	{ "list-policies", 0, 0, G_OPTION_ARG_NONE, &opt_list,
 	  "List the policies with the kernels they model", NULL },
 	{ NULL }
@@ -113,14 +117,18 @@ static int run(const char *trace)
 		goto out;
 	sim = s2_sim_new(src, prof, pol);
 	sim->progress = !opt_quiet && isatty(STDERR_FILENO);
+	sim->check = opt_check;
 	if (opt_timeline) {
 		tl = s2_timeline_open(opt_timeline, prof->freq_mhz, win_start, win_end, &err);
 		if (!tl)
 			goto out;
 		s2_sim_set_timeline(sim, tl);
 	}
-	if (!s2_sim_run(sim, &err))
+	if (!s2_sim_run(sim, &err)) {
+		if (g_error_matches(err, S2_MODEL_ERROR, 1))
+			ret = 3;
 		goto out;
+	}
 	if (tl) {
 		bool ok = s2_timeline_commit(tl, sim->nr_vcpus, &err);
 
@@ -142,8 +150,13 @@ static int run(const char *trace)
 	ret = 0;
 out:
 	s2_timeline_abort(tl);
-	if (err)
+	if (err) {
+		int code = ret;
+
 		ret = die(NULL, err);
+		if (code == 3)
+			ret = 3;
+	}
 	s2_sim_free(sim);
 	s2_policy_free(pol);
 	s2_profile_free(prof);

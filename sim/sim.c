@@ -182,6 +182,11 @@ static void vcpu_event(struct s2_engine *eng, struct s2_event *ev)
 {
 	struct s2_vcpu *v = container_of(ev, struct s2_vcpu, ev);
 
+	if (v->sim->check && s2_vm_check_failure(v->sim->vm)) {
+		fail(v->sim, g_error_new(S2_MODEL_ERROR, 1, "check failed at cycle %" G_GUINT64_FORMAT
+					 ": %s", eng->now, s2_vm_check_failure(v->sim->vm)));
+		return;
+	}
 	if (v->state == S2_VCPU_GUEST)
 		vcpu_perform(v, eng->now);
 	else
@@ -235,8 +240,36 @@ struct s2_sim *s2_sim_new(struct s2_source *src, const struct s2_profile *prof,
 	return sim;
 }
 
+/*
+ * sim --check at the end: every actor finished its trace, every vCPU's
+ * cycles are guest, fault or barrier time and nothing else, and the model's
+ * own invariants hold.
+ */
+static bool check_final(struct s2_sim *sim, GError **err)
+{
+	for (uint32_t i = 0; i < sim->nr_actors; i++) {
+		const struct s2_vcpu *v = &sim->vcpus[i];
+
+		if (v->state != S2_VCPU_DONE) {
+			g_set_error(err, S2_MODEL_ERROR, 1, "check failed: actor %u never finished", i);
+			return false;
+		}
+		if (i < sim->nr_vcpus && v->guest_cycles + s2_vm_vcpu_fault_cycles(sim->vm, i) +
+					 v->barrier_cycles != v->finished) {
+			g_set_error(err, S2_MODEL_ERROR, 1, "check failed: vCPU %u: guest %"
+				    G_GUINT64_FORMAT " + fault %" G_GUINT64_FORMAT " + barrier %"
+				    G_GUINT64_FORMAT " != finished %" G_GUINT64_FORMAT, i,
+				    v->guest_cycles, s2_vm_vcpu_fault_cycles(sim->vm, i),
+				    v->barrier_cycles, v->finished);
+			return false;
+		}
+	}
+	return s2_vm_check_final(sim->vm, err);
+}
+
 bool s2_sim_run(struct s2_sim *sim, GError **err)
 {
+	s2_vm_set_check(sim->vm, sim->check);
 	for (uint32_t i = 0; i < sim->nr_actors && !sim->error; i++)
 		vcpu_fetch(&sim->vcpus[i], 0);
 	s2_engine_run(&sim->eng);
@@ -248,7 +281,7 @@ bool s2_sim_run(struct s2_sim *sim, GError **err)
 		return false;
 	}
 	phase_close(sim, sim->makespan);
-	return true;
+	return !sim->check || check_final(sim, err);
 }
 
 void s2_sim_free(struct s2_sim *sim)

@@ -53,6 +53,7 @@ struct s2_sim {
 	GError *error;
 	struct s2_timeline *timeline;	/* optional, owned by the caller */
 	bool progress;			/* a progress line on stderr */
+	bool check;			/* verify invariants (sim --check) */
 	gint64 progress_at;
 };
 

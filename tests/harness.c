@@ -57,6 +57,7 @@ void run_trace(struct run *r, const char *policy, const char *const *edits, cons
 	src = s2_source_open(path, &err);
 	g_assert_no_error(err);
 	r->sim = s2_sim_new(src, r->prof, r->pol);
+	r->sim->check = true;	/* every test run verifies the model's invariants */
 	g_assert_true(s2_sim_run(r->sim, &err));
 	g_assert_no_error(err);
 	r->c = s2_vm_counters(r->sim->vm);

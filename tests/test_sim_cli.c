@@ -167,6 +167,41 @@ static void test_timeline_accounts_every_cycle(void)
 	g_free(out); g_free(err); g_free(tl); g_free(js); g_free(trace);
 }
 
+/*
+ * The model's invariants (sim --check: lock exclusion, no store below a
+ * broken entry, every actor finishes, cycles conserved per vCPU, totals equal
+ * per-vCPU sums, walker CMOs <= leaves installed) hold on the shipped
+ * workloads under every shipped policy and profile.
+ */
+static void test_check_shipped_workloads(void)
+{
+	static const char *const traces[] = { "workloads/migrate.trace", "workloads/startup.trace" };
+	static const char *const policies[] = { "abort", "handler", "handler-rw", "parallel",
+						"parallel-eager-split", "prelock-cmo" };
+	static const char *const profiles[] = { "kunpeng920", "graviton3" };
+
+	for (guint t = 0; t < G_N_ELEMENTS(traces); t++) {
+		char *trace = g_build_filename(g_getenv("S2SIM_SOURCE_DIR"), traces[t], NULL);
+
+		for (guint p = 0; p < G_N_ELEMENTS(policies); p++) {
+			for (guint q = 0; q < G_N_ELEMENTS(profiles); q++) {
+				char *pol = g_strdup_printf("--policy=%s", policies[p]);
+				char *prof = g_strdup_printf("--profile=%s", profiles[q]);
+				const char *args[] = { "--check", "--quiet", pol, prof, trace, NULL };
+				char *out, *err;
+
+				if (run_sim(args, &out, &err) != 0)
+					g_error("%s %s %s: %s", traces[t], pol, prof, err);
+				g_free(out);
+				g_free(err);
+				g_free(pol);
+				g_free(prof);
+			}
+		}
+		g_free(trace);
+	}
+}
+
 static void test_list_policies(void)
 {
 	const char *args[] = { "--list-policies", NULL };
@@ -191,6 +226,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/sim/cli/unknown-option-policy-profile", test_unknown_option_and_policy);
 	g_test_add_func("/sim/cli/rerun-byte-identical", test_rerun_byte_identical);
 	g_test_add_func("/sim/cli/list-policies", test_list_policies);
+	g_test_add_func("/sim/check/shipped-workloads-every-policy", test_check_shipped_workloads);
 	g_test_add_func("/sim/cli/timeline-accounts-every-cycle", test_timeline_accounts_every_cycle);
 	ret = g_test_run();
 	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmp_dir);
