@@ -138,6 +138,7 @@ static const char *const small_runs[] = {
 	"migrate --vcpus 4 --mem 512M --shared 2M --private 1M",
 	"dirty-log --vcpus 2 --mem 64M --wss 8M --dirty-pages 64",
 	"kvm-page-table-test -v 3 -b 8M -s anonymous_thp",
+	"first-touch --vcpus 3 --mem 1M",
 };
 
 /* Generate with a seed; the bytes. */
@@ -688,6 +689,61 @@ static void test_dirty_log_phases(void)
 	rm_dir(dir);
 }
 
+/*
+ * 3 vCPUs, 1M: 256 pages split 85 / 85 / 86, each written once in ascending
+ * order by its owner, the file in guest-time order; -o *.s2b writes the same
+ * header and records in the binary encoding.
+ */
+static void test_first_touch_every_page_once(void)
+{
+	static const uint64_t start[] = { 0, 85, 170, 256 };
+	char *dir = tmp_dir();
+	char *path = gen(dir, "first-touch --vcpus 3 --mem 1M --seed 5");
+	char *bin = g_build_filename(dir, "out.s2b", NULL);
+	char *gen_bin = gen_path();
+	const char *argv[] = { gen_bin, "first-touch", "--vcpus", "3", "--mem", "1M",
+			       "--seed", "5", "-o", bin, NULL };
+	struct dump *d = load(path), *b;
+	uint64_t next[3], clock[3] = { 0 }, prev = 0;
+
+	g_assert_cmpint(run(argv, NULL), ==, 0);
+	b = load(bin);
+	g_assert_cmpuint(d->hdr.ipa_bits, ==, 40);
+	g_assert_cmpuint(d->hdr.nr_slots, ==, 1);
+	g_assert_false(d->hdr.slots[0].populated);
+	g_assert_cmpint(d->hdr.slots[0].backing, ==, S2_BACKING_4K);
+	g_assert_cmpuint(d->recs->len, ==, 256);
+	for (uint32_t v = 0; v < 3; v++)
+		next[v] = start[v];
+	for (guint i = 0; i < d->recs->len; i++) {
+		const struct s2_record *r = rec(d, i);
+
+		g_assert_cmpuint(r->vcpu, <, 3);
+		g_assert_cmpuint(r->kind, ==, S2_REC_WRITE);
+		g_assert_cmphex(r->ipa, ==, 0x40000000 + next[r->vcpu]++ * 4096);
+		clock[r->vcpu] += r->delta;
+		g_assert_cmpuint(clock[r->vcpu], >=, prev);	/* guest-time order */
+		prev = clock[r->vcpu];
+	}
+	for (uint32_t v = 0; v < 3; v++)
+		g_assert_cmpuint(next[v], ==, start[v + 1]);
+	g_assert_cmpuint(b->recs->len, ==, d->recs->len);
+	g_assert_cmpuint(b->hdr.ipa_bits, ==, d->hdr.ipa_bits);
+	for (guint i = 0; i < d->recs->len; i++) {
+		g_assert_cmpuint(rec(b, i)->delta, ==, rec(d, i)->delta);
+		g_assert_cmphex(rec(b, i)->ipa, ==, rec(d, i)->ipa);
+		g_assert_cmpuint(rec(b, i)->vcpu, ==, rec(d, i)->vcpu);
+		g_assert_cmpuint(rec(b, i)->kind, ==, rec(d, i)->kind);
+	}
+	dump_free(d);
+	dump_free(b);
+	g_free(gen_bin);
+	g_free(bin);
+	g_unlink(path);
+	g_free(path);
+	rm_dir(dir);
+}
+
 /* A bad option: exit 2, one message naming it, and nothing left in the directory. */
 static void test_bad_option_exit_2_no_file(void)
 {
@@ -768,5 +824,7 @@ int main(int argc, char **argv)
 			test_migrate_host_unmaps_only_on_request);
 	g_test_add_func("/workloads/dirty-log/populate-log-rebuild-in-order",
 			test_dirty_log_phases);
+	g_test_add_func("/workloads/first-touch/every-page-once-by-its-owner-binary-too",
+			test_first_touch_every_page_once);
 	return g_test_run();
 }

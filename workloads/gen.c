@@ -18,11 +18,15 @@
 
 #define EXIT_USAGE	2
 
+/* first_touch.c: streams its records itself (workloads/README.md) */
+extern const struct wl_scenario wl_first_touch;
+
 static const struct wl_scenario *const scenarios[] = {
 	&wl_startup,
 	&wl_migrate,
 	&wl_dirty_log,
 	&wl_kvm_page_table_test,
+	&wl_first_touch,
 };
 
 static struct wl_params params = { .backing = -1 };
