@@ -744,6 +744,84 @@ static void test_first_touch_every_page_once(void)
 	rm_dir(dir);
 }
 
+/*
+ * dirty_log_perf_test -s anonymous_thp -m 2 -b 4M -v 2: mode 2 is
+ * VM_MODE_P48V48_4K (48-bit IPA); slot 1 of 2 x 4M at
+ * align_down((2^36 - 2048 - 1) * 4K, 2M) = 0xffffff600000; vCPU v owns
+ * [gpa + v * 4M, + 4M) and writes every page of it once per pass, then
+ * GUEST_SYNC at 5/8 of 2^47; two dirty passes (TEST_HOST_LOOP_N), the
+ * clear between them as dirty-log off + on.
+ */
+static void test_dlpt_thp_slices_and_passes(void)
+{
+	static const char *const vmm[] = {
+		"phase populate", "phase enable-dirty-logging", "dirty-log on 1", "phase dirty-1",
+		"phase clear-1", "dirty-log off 1", "dirty-log on 1", "phase dirty-2",
+		"phase disable-dirty-logging", "dirty-log off 1",
+	};
+	static const char *const passes[] = { "populate", "dirty-1", "dirty-2" };
+	const uint64_t base = 0xffffff600000ULL, ucall = 0x500000000000ULL;
+	char *dir = tmp_dir();
+	char *path = gen(dir, "dirty-log-perf-test -s anonymous_thp -m 2 -b 4M -v 2");
+	struct dump *d = load(path);
+
+	g_assert_cmpuint(d->hdr.ipa_bits, ==, 48);
+	g_assert_cmpuint(d->hdr.nr_slots, ==, 1);
+	g_assert_cmpuint(d->hdr.slots[0].id, ==, 1);
+	g_assert_cmphex(d->hdr.slots[0].gpa, ==, base);
+	g_assert_cmphex(d->hdr.slots[0].size, ==, 8 << 20);
+	g_assert_cmphex(d->hdr.slots[0].hva % (1 << 30), ==, base % (1 << 30));
+	g_assert_cmpuint(d->hdr.slots[0].backing, ==, S2_BACKING_THP);
+	g_assert_false(d->hdr.slots[0].populated);
+	assert_vmm_order(d, vmm, G_N_ELEMENTS(vmm));
+	g_assert_cmpuint(d->recs->len, ==, G_N_ELEMENTS(vmm) + 2 * 3 * (1024 + 1));
+	for (uint32_t v = 0; v < 2; v++) {
+		for (size_t p = 0; p < G_N_ELEMENTS(passes); p++) {
+			GArray *a = stage_records(d, passes[p], v);
+
+			g_assert_cmpuint(a->len, ==, 1025);
+			for (guint i = 0; i < 1024; i++)
+				assert_access(a, i, S2_REC_WRITE, base + v * (4 << 20) + i * 4096ULL);
+			assert_access(a, 1024, S2_REC_WRITE, ucall);
+			g_array_free(a, TRUE);
+		}
+	}
+	dump_free(d);
+	g_unlink(path);
+	g_free(path);
+	rm_dir(dir);
+}
+
+/*
+ * -o (here --overlap) and -f 2, default mode (P40V48_4K) and backing
+ * (anonymous): both vCPUs walk the whole 2 x 64K region, writing even
+ * pages and reading odd ones; gpa (2^28 - 32 - 1) * 4K = 0xfffffdf000.
+ */
+static void test_dlpt_overlap_wr_fract(void)
+{
+	const uint64_t base = 0xfffffdf000ULL;
+	char *dir = tmp_dir();
+	char *path = gen(dir, "dirty-log-perf-test -v 2 -b 64K -f 2 --overlap -i 3");
+	struct dump *d = load(path);
+
+	g_assert_cmpuint(d->hdr.ipa_bits, ==, 40);
+	g_assert_cmphex(d->hdr.slots[0].gpa, ==, base);
+	g_assert_cmpuint(d->hdr.slots[0].backing, ==, S2_BACKING_4K);
+	for (uint32_t v = 0; v < 2; v++) {
+		GArray *a = stage_records(d, "dirty-3", v);
+
+		g_assert_cmpuint(a->len, ==, 33);
+		for (guint i = 0; i < 32; i++)
+			assert_access(a, i, i % 2 ? S2_REC_READ : S2_REC_WRITE, base + i * 4096ULL);
+		assert_access(a, 32, S2_REC_WRITE, KPTT_UCALL);
+		g_array_free(a, TRUE);
+	}
+	dump_free(d);
+	g_unlink(path);
+	g_free(path);
+	rm_dir(dir);
+}
+
 /* A bad option: exit 2, one message naming it, and nothing left in the directory. */
 static void test_bad_option_exit_2_no_file(void)
 {
@@ -763,6 +841,10 @@ static void test_bad_option_exit_2_no_file(void)
 		{ "dirty-log --wss 2G", "--wss" },
 		{ "kvm-page-table-test -s anonymous_hugetlb_3mb", "-s" },
 		{ "kvm-page-table-test -p 0xfffff00000 -b 1G", "--phys-offset" },
+		{ "dirty-log-perf-test -m 3", "--guest-mode" },
+		{ "dirty-log-perf-test -i 0", "--iterations" },
+		{ "dirty-log-perf-test -f 0", "--wr-fract" },
+		{ "dirty-log-perf-test -s anonymous_hugetlb_1gb -b 4M", "--mem" },
 		{ "reboot", "scenario 'reboot'" },
 	};
 	char *dir = tmp_dir();
@@ -824,6 +906,10 @@ int main(int argc, char **argv)
 			test_migrate_host_unmaps_only_on_request);
 	g_test_add_func("/workloads/dirty-log/populate-log-rebuild-in-order",
 			test_dirty_log_phases);
+	g_test_add_func("/workloads/dirty-log-perf-test/thp-per-vcpu-slices-populate-then-dirty-passes",
+			test_dlpt_thp_slices_and_passes);
+	g_test_add_func("/workloads/dirty-log-perf-test/overlap-and-write-fraction",
+			test_dlpt_overlap_wr_fract);
 	g_test_add_func("/workloads/first-touch/every-page-once-by-its-owner-binary-too",
 			test_first_touch_every_page_once);
 	return g_test_run();

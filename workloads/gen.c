@@ -26,6 +26,7 @@ static const struct wl_scenario *const scenarios[] = {
 	&wl_migrate,
 	&wl_dirty_log,
 	&wl_kvm_page_table_test,
+	&wl_dirty_log_perf_test,
 	&wl_first_touch,
 };
 

@@ -61,6 +61,10 @@ extern const struct wl_scenario wl_startup;
 extern const struct wl_scenario wl_migrate;
 extern const struct wl_scenario wl_dirty_log;
 extern const struct wl_scenario wl_kvm_page_table_test;
+extern const struct wl_scenario wl_dirty_log_perf_test;
+
+/* The selftests' -s memory types (dirty_log_perf_test.c). */
+bool wl_parse_src_type(const char *name, const char *val, enum s2_backing *out, GError **err);
 
 /* ---- emitter (emit.c) ---- */
 
