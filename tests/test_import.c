@@ -1,10 +1,11 @@
 /*
- * tests/test_import.c - the perf-script and trace-cmd importers and the
- * trace-conv program.  The excerpts in tests/data/ are hand-written in the
- * tools' exact layouts; the expected records are worked out by hand from
- * their timestamps and ESR values (see the comments below).
+ * tests/test_import.c - the perf-script, trace-cmd and ftrace importers and
+ * the trace-conv program.  The excerpts in tests/data/ are hand-written in
+ * the tools' exact layouts; the expected records are worked out by hand from
+ * their timestamps, ESR values and host addresses (see the comments below).
  */
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,8 +15,18 @@ struct want {
 	uint32_t vcpu;
 	uint16_t kind;
 	uint64_t ipa;
+	uint64_t size;		/* host unmaps */
+	uint16_t arg;		/* vmreg: S2_CACHES_*; host unmap: the cause */
 	uint64_t delta;		/* ns */
 };
+
+#define ACCESS(vcpu, kind, ipa, delta)	{ vcpu, S2_REC_##kind, ipa, 0, 0, delta }
+#define VMREG(vcpu, before, after, delta) \
+	{ vcpu, S2_REC_VMREG, 0, 0, (before) * S2_CACHES_BEFORE | (after) * S2_CACHES_AFTER, delta }
+#define EVENT(vcpu, kind, delta)	{ vcpu, S2_REC_##kind, 0, 0, 0, delta }
+#define HOST_UNMAP(ipa, size, cause, delta) \
+	{ S2_VCPU_HOST, S2_REC_HOST_UNMAP, ipa, size, S2_UNMAP_##cause, delta }
+#define CHANGE_PTE(ipa, delta)		{ S2_VCPU_HOST, S2_REC_CHANGE_PTE, ipa, 0, 0, delta }
 
 /*
  * Run-time deltas (kvm_entry to kvm_exit of the same thread):
@@ -33,12 +44,12 @@ struct want {
  * Records come out when the thread's fault is over: at its next entry.
  */
 static const struct want full[] = {
-	{ 0, S2_REC_WRITE, 0x40a3c000, 100000 },
-	{ 1, S2_REC_EXEC, 0x40200000, 140000 },
-	{ 0, S2_REC_WRITE, 0x40a3d000, 160000 },
-	{ 1, S2_REC_READ, 0x40200000, 210000 },
-	{ 2, S2_REC_WRITE, 0x40400000, 600000 },
-	{ 0, S2_REC_READ, 0x40a3e000, 350000 },
+	ACCESS(0, WRITE, 0x40a3c000, 100000),
+	ACCESS(1, EXEC, 0x40200000, 140000),
+	ACCESS(0, WRITE, 0x40a3d000, 160000),
+	ACCESS(1, READ, 0x40200000, 210000),
+	ACCESS(2, WRITE, 0x40400000, 600000),
+	ACCESS(0, READ, 0x40a3e000, 350000),
 };
 
 /*
@@ -48,13 +59,90 @@ static const struct want full[] = {
  * Faults still pending at the end come out in order of first appearance.
  */
 static const struct want faults_only[] = {
-	{ 0, S2_REC_WRITE, 0x40a3c000, 0 },
-	{ 1, S2_REC_EXEC, 0x40200000, 49000 },
-	{ 0, S2_REC_WRITE, 0x40a3d000, 199000 },
-	{ 0, S2_REC_READ, 0x40a3e000, 400000 },
-	{ 1, S2_REC_READ, 0x40200000, 250000 },
-	{ 2, S2_REC_WRITE, 0x40400000, 499000 },
+	ACCESS(0, WRITE, 0x40a3c000, 0),
+	ACCESS(1, EXEC, 0x40200000, 49000),
+	ACCESS(0, WRITE, 0x40a3d000, 199000),
+	ACCESS(0, READ, 0x40a3e000, 400000),
+	ACCESS(1, READ, 0x40200000, 250000),
+	ACCESS(2, WRITE, 0x40400000, 499000),
 };
+
+/*
+ * tests/data/import-ftrace-trace.txt: the tracefs `trace` file, function
+ * tracer on, with its header and the latency-flags column.  Layout
+ * import-ftrace-layout.txt: slot 1 RAM at gpa 0x40000000 = hva
+ * 0xffff40000000, slot 2 at gpa 0x80000000 = hva 0xffff00000000, both 1G.
+ * Times in us after 2000 s; run-time deltas (kvm_entry to kvm_exit).
+ * - CPU 0/KVM: entry 0, exit 100, W translation (0x93c08047) 100 us,
+ *   written at its entry at 140; exit 200 (SYS64), kvm_toggle_cache off ->
+ *   off: vmreg off off, 60 us; entry 210, exit 230, off -> on: vmreg off on,
+ *   20 us; entry 900, exit 1000, kvm_set_way_flush: setway 100 us; entry
+ *   1500, exit 1600, MMIO at 0x9000000 (no memslot; kvm_mmio), 100 us
+ *   carried; entry 1620, exit 1700, R translation (0x92000007) 80 + 100.
+ * - CPU 1/KVM: entry 10, exit 150 (SYS64) with a trap_reg of a debug
+ *   register (counted, not written), entry 160, exit 1800, X (0x82000006)
+ *   140 + 1640 us, still pending at the end of the file.
+ * - host records, on the host clock from the first event (2000 s):
+ *   kcompactd0 unmaps hva 0xffff40a00000..0xffff40c00000 at 500: slot 1,
+ *   ipa 0x40a00000, 2M, migration, 500 us; QEMU unmaps
+ *   0xffff3ffff000..0xffff40001000 at 800, split in slot order: slot 1's
+ *   first page (0x40000000) 300 us, slot 2's last page (0xbffff000) 0 us,
+ *   cause other; QEMU's unmap of 0xaaaab0000000 at 1100 is in no memslot
+ *   (dropped, the clock does not move); ksmd unmaps 0xffff40a3e000 at 1200:
+ *   0x40a3e000 ksm 400 us, its set_spte 1 us later; QEMU unmaps
+ *   0xffff40b10000 at 1300 (99 us) and sets its pte 1 us later: cow.
+ */
+static const struct want ftrace_trace[] = {
+	ACCESS(0, WRITE, 0x40a3c000, 100000),
+	VMREG(0, false, false, 60000),
+	VMREG(0, false, true, 20000),
+	HOST_UNMAP(0x40a00000, 0x200000, MIGRATION, 500000),
+	HOST_UNMAP(0x40000000, 0x1000, OTHER, 300000),
+	HOST_UNMAP(0xbffff000, 0x1000, OTHER, 0),
+	EVENT(0, SETWAY, 100000),
+	HOST_UNMAP(0x40a3e000, 0x1000, KSM, 400000),
+	CHANGE_PTE(0x40a3e000, 1000),
+	HOST_UNMAP(0x40b10000, 0x1000, COW, 99000),
+	CHANGE_PTE(0x40b10000, 1000),
+	ACCESS(0, READ, 0x40a3d000, 180000),
+	ACCESS(1, EXEC, 0x80000000, 1780000),
+};
+
+/*
+ * tests/data/import-ftrace-pipe.txt: `trace_pipe`, no header, no latency
+ * flags (noirq-info).  Times in us after 3000 s.
+ * - CPU 1/KVM: entry 0, exit 50, toggle off -> on: vmreg off on 50 us;
+ *   entry 300, exit 400, R translation of 0x40b00000 100 us; entry 440, exit
+ *   500, W permission (0x9200004f) 60 us, during which its own GUP breaks
+ *   the zero page's copy-on-write: unmap and set_spte of that very page on
+ *   this thread (dropped: the simulator derives them from the fault); entry
+ *   530, exit 531, the W refault 1 us; entry 540, exit 600, PSCI CPU_OFF
+ *   (kvm_hvc_arm64 r0 0x84000002); its next entry at 2000 comes after a
+ *   CPU_ON, which reset it: reset 60 us; exit 2100, toggle off -> off:
+ *   vmreg off off 100 us.
+ * - CPU 0/KVM: entry 10, exit 200, set/way flush: setway 190 us; entry 700,
+ *   exit 800, MMIO (100 us carried); entry 820, exit 900, toggle on -> on
+ *   (a VM-register write trapped again after the set/way op): vmreg on on
+ *   80 + 100 us.
+ * - host: ksmd unmaps 0xffff40c00000 at 300 (ksm, 300 us) and sets its pte
+ *   at 301 (1 us); kcompactd0 unmaps hva 0xffff0a000000..0xffff0a200000 at
+ *   1000: slot 2, ipa 0x80000000 + 0xa000000, 2M, migration, 699 us.
+ */
+static const struct want ftrace_pipe[] = {
+	VMREG(1, false, true, 50000),
+	EVENT(0, SETWAY, 190000),
+	HOST_UNMAP(0x40c00000, 0x1000, KSM, 300000),
+	CHANGE_PTE(0x40c00000, 1000),
+	ACCESS(1, READ, 0x40b00000, 100000),
+	ACCESS(1, WRITE, 0x40b00000, 60000),
+	ACCESS(1, WRITE, 0x40b00000, 1000),
+	VMREG(0, true, true, 180000),
+	HOST_UNMAP(0x8a000000, 0x200000, MIGRATION, 699000),
+	EVENT(1, RESET, 60000),
+	VMREG(1, false, false, 100000),
+};
+
+static char *write_tmp(const char *text);
 
 static char *data_path(const char *name)
 {
@@ -71,14 +159,29 @@ static void check_records(struct s2_source *src, const struct want *w, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		g_assert_cmpint(s2_source_next(src, &r, &err), ==, 1);
 		if (r.vcpu != w[i].vcpu || r.kind != w[i].kind || r.ipa != w[i].ipa ||
-		    r.delta != w[i].delta)
-			g_error("record %zu: got vcpu %u %s 0x%" G_GINT64_MODIFIER "x delta %"
-				G_GUINT64_FORMAT ", want vcpu %u %s 0x%" G_GINT64_MODIFIER "x delta %"
-				G_GUINT64_FORMAT, i, r.vcpu, s2_rec_kind_name(r.kind), r.ipa, r.delta,
-				w[i].vcpu, s2_rec_kind_name(w[i].kind), w[i].ipa, w[i].delta);
+		    r.delta != w[i].delta || r.size != w[i].size || r.arg != w[i].arg)
+			g_error("record %zu: got vcpu %u %s 0x%" G_GINT64_MODIFIER "x size 0x%"
+				G_GINT64_MODIFIER "x arg %u delta %" G_GUINT64_FORMAT ", want vcpu %u %s 0x%"
+				G_GINT64_MODIFIER "x size 0x%" G_GINT64_MODIFIER "x arg %u delta %"
+				G_GUINT64_FORMAT, i, r.vcpu, s2_rec_kind_name(r.kind), r.ipa, r.size,
+				r.arg, r.delta, w[i].vcpu, s2_rec_kind_name(w[i].kind), w[i].ipa,
+				w[i].size, w[i].arg, w[i].delta);
 	}
 	g_assert_cmpint(s2_source_next(src, &r, &err), ==, 0);
 	g_assert_no_error(err);
+}
+
+static struct s2_source *import_with(const char *name, const struct s2_import_format *fmt,
+				     const char *layout, struct s2_import_stats *st)
+{
+	char *in = data_path(name), *lay = layout ? data_path(layout) : NULL;
+	GError *err = NULL;
+	struct s2_source *src = s2_import_open(in, fmt, lay, st, &err);
+
+	g_assert_no_error(err);
+	g_free(in);
+	g_free(lay);
+	return src;
 }
 
 static struct s2_source *import(const char *name, const struct s2_import_format *fmt,
@@ -167,6 +270,132 @@ static void test_default_layout(void)
 	s2_source_close(src);
 }
 
+/* The `trace` file: header, latency flags, function-tracer lines. */
+static void test_ftrace_trace_file(gconstpointer fmt)
+{
+	struct s2_import_stats st;
+	struct s2_source *src = import_with("import-ftrace-trace.txt", fmt,
+					    "import-ftrace-layout.txt", &st);
+
+	g_assert_cmpstr(st.tool, ==, "ftrace");
+	g_assert_cmpuint(st.faults, ==, 4);
+	g_assert_cmpuint(st.translation, ==, 3);
+	g_assert_cmpuint(st.mmio, ==, 1);
+	g_assert_cmpuint(st.accesses, ==, 3);
+	g_assert_cmpuint(st.records, ==, G_N_ELEMENTS(ftrace_trace));
+	g_assert_cmpuint(st.toggles, ==, 2);
+	g_assert_cmpuint(st.set_way, ==, 1);
+	g_assert_cmpuint(st.trap_reg_other, ==, 1);
+	g_assert_cmpuint(st.vmreg_inferred, ==, 0);
+	g_assert_cmpuint(st.host_unmaps, ==, 5);
+	g_assert_cmpuint(st.change_ptes, ==, 2);
+	g_assert_cmpuint(st.host_no_slot, ==, 1);
+	g_assert_cmpuint(st.host_in_fault, ==, 0);
+	g_assert_cmpuint(st.ignored, ==, 0);	/* function lines are noise, not events */
+	g_assert_cmpuint(st.nr_vcpus, ==, 2);	/* kcompactd0, ksmd and QEMU are no vCPUs */
+	g_assert_true(st.run_time);
+	g_assert_cmpuint(src->hdr.nr_vcpus, ==, 2);
+	g_assert_cmpuint(src->hdr.nr_slots, ==, 3);
+	check_records(src, ftrace_trace, G_N_ELEMENTS(ftrace_trace));
+	s2_source_close(src);
+}
+
+/* `trace_pipe`: no header, no flags; a CoW inside a fault, a PSCI CPU_OFF. */
+static void test_ftrace_pipe(gconstpointer fmt)
+{
+	struct s2_import_stats st;
+	struct s2_source *src = import_with("import-ftrace-pipe.txt", fmt,
+					    "import-ftrace-layout.txt", &st);
+
+	g_assert_cmpstr(st.tool, ==, "ftrace");
+	g_assert_cmpuint(st.faults, ==, 4);
+	g_assert_cmpuint(st.translation, ==, 1);
+	g_assert_cmpuint(st.permission, ==, 2);
+	g_assert_cmpuint(st.mmio, ==, 1);
+	g_assert_cmpuint(st.repeats, ==, 1);
+	g_assert_cmpuint(st.accesses, ==, 3);
+	g_assert_cmpuint(st.records, ==, G_N_ELEMENTS(ftrace_pipe));
+	g_assert_cmpuint(st.toggles, ==, 3);
+	g_assert_cmpuint(st.set_way, ==, 1);
+	g_assert_cmpuint(st.resets, ==, 1);
+	g_assert_cmpuint(st.host_unmaps, ==, 2);
+	g_assert_cmpuint(st.change_ptes, ==, 1);
+	g_assert_cmpuint(st.host_in_fault, ==, 2);
+	g_assert_cmpuint(st.host_no_slot, ==, 0);
+	g_assert_cmpuint(st.nr_vcpus, ==, 2);
+	check_records(src, ftrace_pipe, G_N_ELEMENTS(ftrace_pipe));
+	s2_source_close(src);
+}
+
+/*
+ * Without --layout no host address can be translated: all five notifier
+ * events of the trace_pipe excerpt are dropped (the two of the fault's own
+ * copy-on-write too), and the guest records are the same.
+ */
+static void test_ftrace_no_layout_drops_host_events(void)
+{
+	struct s2_import_stats st;
+	struct s2_source *src = import_with("import-ftrace-pipe.txt", NULL, NULL, &st);
+	struct s2_record r;
+	GError *err = NULL;
+	guint n = 0;
+
+	g_assert_cmpuint(st.host_no_slot, ==, 5);
+	g_assert_cmpuint(st.host_in_fault, ==, 0);
+	g_assert_cmpuint(st.host_unmaps + st.change_ptes, ==, 0);
+	while (s2_source_next(src, &r, &err) > 0) {
+		g_assert_false(s2_rec_is_host(&r));
+		n++;
+	}
+	g_assert_no_error(err);
+	g_assert_cmpuint(n, ==, G_N_ELEMENTS(ftrace_pipe) - 3);
+	s2_source_close(src);
+}
+
+/*
+ * trap_reg of access_vm_reg (the VM-register accessor; v6.1 does not emit
+ * it there, a kernel that did would): a write with no kvm_toggle_cache
+ * after it is vmreg S S with S the thread's last known state (on, from the
+ * toggle before); one followed by a toggle is that toggle's record only.
+ * Reads and other functions are counted only.  perf-script layout.
+ */
+#define PERF(ts, ev) "       CPU 0/KVM  4321 [003]  1000.000" ts ": kvm:" ev "\n"
+
+static void test_trap_reg_without_toggle_is_vmreg(void)
+{
+	static const struct want want[] = {
+		VMREG(0, false, true, 100000),
+		VMREG(0, true, true, 40000),
+		VMREG(0, true, false, 40000),
+	};
+	char *path = write_tmp(
+		PERF("000", "kvm_entry: PC: 0x0")
+		PERF("100", "kvm_exit: TRAP: HSR_EC: 0x0018 (SYS64), PC: 0x0")
+		PERF("101", "kvm_toggle_cache: VM op at 0x0000000000000000 (cache was off, now on)")
+		PERF("110", "kvm_entry: PC: 0x0")
+		PERF("150", "kvm_exit: TRAP: HSR_EC: 0x0018 (SYS64), PC: 0x0")
+		PERF("151", "trap_reg: access_vm_reg write to reg 5 (0x0000000040000000)")
+		PERF("152", "trap_reg: trap_debug_regs read from reg 41 (0x0000000000000000)")
+		PERF("160", "kvm_entry: PC: 0x0")
+		PERF("200", "kvm_exit: TRAP: HSR_EC: 0x0018 (SYS64), PC: 0x0")
+		PERF("201", "trap_reg: access_vm_reg write to reg 3 (0x0000000000000000)")
+		PERF("202", "kvm_toggle_cache: VM op at 0x0000000000000000 (cache was on, now off)")
+		PERF("210", "kvm_entry: PC: 0x0"));
+	struct s2_import_stats st;
+	GError *err = NULL;
+	struct s2_source *src = s2_import_open(path, NULL, NULL, &st, &err);
+
+	g_assert_no_error(err);
+	g_assert_cmpstr(st.tool, ==, "perf-script");
+	g_assert_cmpuint(st.toggles, ==, 2);
+	g_assert_cmpuint(st.vmreg_inferred, ==, 1);
+	g_assert_cmpuint(st.trap_reg_other, ==, 1);
+	check_records(src, want, G_N_ELEMENTS(want));
+	s2_source_close(src);
+	g_unlink(path);
+	g_free(path);
+}
+
 static char *write_tmp(const char *text)
 {
 	char *path = NULL;
@@ -220,6 +449,17 @@ static void test_bad_input(void)
 		  "ipa 0x10000000000, hsr 0x93c08047, hxfar 0x0, pc 0x0\n", NULL, "1",
 		  "outside the 40-bit IPA space");
 	check_bad(FAULT0, "ipa-bits 40\nvcpus 2\n", "2", "'vcpus' comes from the imported trace");
+	check_bad(FAULT0 "       CPU 0/KVM  4321 [003]  1000.000200: kvm:kvm_toggle_cache: "
+		  "VM op at 0x0 (cache was maybe, now on)\n", NULL, "2", "expected 'on' or 'off', got 'maybe'");
+	check_bad(FAULT0 "       CPU 0/KVM  4321 [003]  1000.000200: kvm:kvm_set_way_flush: at 0x0\n",
+		  NULL, "2", "kvm_set_way_flush: expected");
+	check_bad(FAULT0 "       ksmd    60 [002]  1000.000200: kvm:kvm_unmap_hva_range: "
+		  "mmu notifier unmap range: 0x2000 -- 0x1000\n", NULL, "2",
+		  "kvm_unmap_hva_range: expected");
+	check_bad(FAULT0 "       ksmd    60 [002]  1000.000200: kvm:kvm_unmap_hva_range: "
+		  "mmu notifier unmap range: 0x1000 -- 0x2000\n"
+		  "       ksmd    60 [002]  1000.000100: kvm:kvm_set_spte_hva: "
+		  "mmu notifier set pte hva: 0x1000\n", NULL, "3", "time goes backwards on the host");
 	check_bad("", NULL, NULL, "no KVM events");
 }
 
@@ -312,6 +552,82 @@ static void test_conv_failures(void)
 	g_free(dir);
 }
 
+static char *sim_path(void)
+{
+	const char *build = g_getenv("S2SIM_BUILD_DIR");
+
+	return g_build_filename(build ? build : ".", "sim", "sim", NULL);
+}
+
+/* totals.records of a sim --json report. */
+static int64_t json_records(const char *path)
+{
+	JsonParser *p = json_parser_new();
+	GError *err = NULL;
+	JsonObject *totals;
+	int64_t n;
+
+	g_assert_true(json_parser_load_from_file(p, path, &err));
+	g_assert_no_error(err);
+	totals = json_object_get_object_member(json_node_get_object(json_parser_get_root(p)),
+					       "totals");
+	g_assert_nonnull(totals);
+	n = json_object_get_int_member(totals, "records");
+	g_object_unref(p);
+	return n;
+}
+
+/*
+ * trace-conv --from auto imports an ftrace excerpt (its summary names the
+ * tool and the host and guest counts), and the built sim replays the result
+ * under the handler policy: exit 0, and it read every record written.  How
+ * many faults, flushes and retries follow is the model's business, pinned
+ * by its own tests.
+ */
+struct replay_case {
+	const char *file;
+	size_t records;		/* written by the import */
+	const char *summary;	/* a line of trace-conv's summary */
+};
+
+static void test_ftrace_import_replays_in_sim(gconstpointer data)
+{
+	const struct replay_case *c = data;
+	char *in = data_path(c->file), *lay = data_path("import-ftrace-layout.txt");
+	char *dir = g_dir_make_tmp("s2conv-XXXXXX", NULL);
+	char *trace = g_build_filename(dir, "t.trace", NULL);
+	char *json = g_build_filename(dir, "t.json", NULL);
+	char *sim = sim_path();
+	const char *conv[] = { "--from", "auto", "--to", "text", "--layout", lay, in, trace, NULL };
+	const char *replay[] = { sim, "--policy=handler", "--json", json, trace, NULL };
+	char *so, *se;
+	GError *err = NULL;
+	int status;
+
+	g_assert_cmpint(run(conv, &so, &se), ==, 0);
+	if (!strstr(se, "(ftrace)") || !strstr(se, c->summary))
+		g_error("summary lacks '(ftrace)' or '%s': %s", c->summary, se);
+	g_free(so);
+	g_free(se);
+	g_assert_true(g_spawn_sync(NULL, (char **)replay, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+				   &so, &se, &status, &err));
+	g_assert_no_error(err);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		g_error("sim failed on the imported %s: %s", c->file, se);
+	g_assert_cmpint(json_records(json), ==, c->records);
+	g_free(so);
+	g_free(se);
+	g_unlink(trace);
+	g_unlink(json);
+	g_rmdir(dir);
+	g_free(sim);
+	g_free(json);
+	g_free(trace);
+	g_free(dir);
+	g_free(in);
+	g_free(lay);
+}
+
 /* trace-conv text -> binary-zstd -> binary -> text gives back the same text. */
 static void test_conv_round_trip(void)
 {
@@ -357,6 +673,18 @@ int main(int argc, char **argv)
 			     &s2_import_perf_script, test_auto_detects_tool);
 	g_test_add_data_func("/traces/import/auto-detects-trace-cmd",
 			     &s2_import_trace_cmd, test_auto_detects_tool);
+	g_test_add_data_func("/traces/import/ftrace-trace-file-gives-exact-records",
+			     &s2_import_ftrace, test_ftrace_trace_file);
+	g_test_add_data_func("/traces/import/ftrace-trace-pipe-gives-exact-records",
+			     &s2_import_ftrace, test_ftrace_pipe);
+	g_test_add_data_func("/traces/import/auto-detects-ftrace-trace-file-by-its-header",
+			     NULL, test_ftrace_trace_file);
+	g_test_add_data_func("/traces/import/auto-detects-ftrace-trace-pipe-by-its-lines",
+			     NULL, test_ftrace_pipe);
+	g_test_add_func("/traces/import/ftrace-without-layout-drops-host-events",
+			test_ftrace_no_layout_drops_host_events);
+	g_test_add_func("/traces/import/trap-reg-without-toggle-is-vmreg-of-last-state",
+			test_trap_reg_without_toggle_is_vmreg);
 	g_test_add_func("/traces/import/faults-only-trace-uses-gaps-between-faults",
 			test_faults_only_uses_gaps);
 	g_test_add_func("/traces/import/no-layout-derives-memslots-from-ipas", test_default_layout);
@@ -364,5 +692,16 @@ int main(int argc, char **argv)
 	g_test_add_func("/traces/conv/import-prints-summary-with-mmio-count", test_conv_import_summary);
 	g_test_add_func("/traces/conv/failure-is-one-line-exit-2-no-output", test_conv_failures);
 	g_test_add_func("/traces/conv/text-zstd-binary-text-round-trip", test_conv_round_trip);
+	{
+		static const struct replay_case trace = { "import-ftrace-trace.txt", G_N_ELEMENTS(ftrace_trace),
+			  "host: unmap 5, change-pte 2; dropped: outside every memslot 1" },
+		pipe = { "import-ftrace-pipe.txt", G_N_ELEMENTS(ftrace_pipe),
+			 "setway 1, reset 1" };
+
+		g_test_add_data_func("/traces/conv/ftrace-trace-file-imports-and-replays-in-sim",
+				     &trace, test_ftrace_import_replays_in_sim);
+		g_test_add_data_func("/traces/conv/ftrace-trace-pipe-imports-and-replays-in-sim",
+				     &pipe, test_ftrace_import_replays_in_sim);
+	}
 	return g_test_run();
 }

@@ -1,13 +1,18 @@
 /*
- * traces/import.c - the event decoding shared by the perf-script and
- * trace-cmd importers, and the in-memory source that hands out the result.
+ * traces/import.c - the event decoding shared by the perf-script, trace-cmd
+ * and ftrace importers, and the in-memory source that hands out the result.
  *
  * The whole input is read before the first record is handed out: the vCPU
  * numbering (by "CPU n/KVM" names), the choice of time base and a default
  * memslot layout all depend on the complete trace.  Each thread is a small
  * state machine fed by its kvm_entry/kvm_exit/kvm_guest_fault events; a
  * fault stays pending until the thread's next entry, exit or fault, so that
- * a kvm_mmio or kvm_userspace_exit after it can mark it as MMIO.
+ * a kvm_mmio or kvm_userspace_exit after it can mark it as MMIO.  Guest
+ * events (kvm_toggle_cache, kvm_set_way_flush, an inferred reset) are
+ * records of the thread's vCPU with the same deltas as its faults.  MMU
+ * notifier events (kvm_unmap_hva_range, kvm_set_spte_hva) may come from any
+ * thread; they become host records on the host's clock, through the
+ * layout's hva, and never make their thread a vCPU.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,8 +31,15 @@
 #define FSC_FAULT	0x04
 #define FSC_ACCESS	0x08
 #define FSC_PERM	0x0c
+#define PAGE_SIZE	4096ULL
 #define PAGE_MASK	(~4095ULL)
 #define GIB_SHIFT	30
+
+/* PSCI function ids (include/uapi/linux/psci.h) */
+#define PSCI_0_2_FN_CPU_OFF		0x84000002UL
+#define PSCI_0_2_FN_SYSTEM_RESET	0x84000009UL
+#define PSCI_1_1_FN_SYSTEM_RESET2	0x84000012UL
+#define PSCI_1_1_FN64_SYSTEM_RESET2	0xc4000012UL
 
 struct fault {
 	uint16_t kind;
@@ -53,12 +65,21 @@ struct thread {
 	bool have_last;
 	uint16_t last_kind;
 	uint64_t last_ipa;
+	bool caches_on;		/* the last cache state a toggle or set/way op showed */
+	bool vmreg_pending;	/* a trapped VM-register write (trap_reg) awaits its toggle */
+	uint64_t vmreg_ts;
+	bool reset_pending;	/* PSCI CPU_OFF / SYSTEM_RESET seen: reset when it next enters */
 };
 
-/* A RAM access before the vCPU numbering and the time base are chosen. */
+/*
+ * A record before the vCPU numbering and the time base are chosen: t is
+ * its vCPU's thread, with the two candidate deltas; NULL for a host record,
+ * whose delta is final.
+ */
 struct pending_rec {
 	struct thread *t;
-	struct fault f;
+	struct s2_record r;
+	uint64_t run, gap;
 };
 
 struct importer {
@@ -73,6 +94,13 @@ struct importer {
 	uint64_t lineno;
 	uint64_t start_ts;
 	bool started, saw_entry, saw_exit;
+	uint64_t host_ts;	/* time of the last host record (start_ts before the first) */
+	uint64_t host_event_ts;	/* time of the last notifier event, written or not */
+	const char *comm;	/* of the line being handled */
+	uint32_t tid;
+	/* the last host unmap's records, which a change-pte inside them marks as cow */
+	uint32_t unmap_tid;
+	guint unmap_first, unmap_end;	/* indices in recs */
 	struct s2_import_stats *st;
 };
 
@@ -120,36 +148,125 @@ static void count_fsc(struct importer *im, uint8_t type)
 	}
 }
 
+/*
+ * The thread leaves the guest at ts (if it was in it): its guest run time
+ * and the gap since its previous fault or event, both since taken.
+ */
+static void take_deltas(struct thread *t, uint64_t ts, uint64_t *run, uint64_t *gap)
+{
+	if (t->in_guest)
+		t->run_ns += ts - t->entry_ts;
+	t->in_guest = false;
+	*run = t->run_ns;
+	*gap = ts - t->last_fault_ts;
+	t->run_ns = 0;
+	t->last_fault_ts = ts;
+}
+
+/* A record of the thread's vCPU, with the time of what was not written before it. */
+static void put_vcpu_rec(struct importer *im, struct thread *t, uint16_t kind, uint64_t ipa,
+			 uint16_t arg, uint64_t run, uint64_t gap)
+{
+	struct pending_rec pr = {
+		.t = t,
+		.r = { .kind = kind, .ipa = ipa, .arg = arg },
+		.run = run + t->carry_run,
+		.gap = gap + t->carry_gap,
+	};
+
+	t->carry_run = t->carry_gap = 0;
+	g_array_append_val(im->recs, pr);
+}
+
 /* The thread's fault is over: write it as a RAM access or keep it apart. */
 static void resolve_fault(struct importer *im, struct thread *t)
 {
-	struct pending_rec pr = { .t = t, .f = t->fault };
-	bool supported = pr.f.fsc_type == FSC_FAULT || pr.f.fsc_type == FSC_ACCESS ||
-			 pr.f.fsc_type == FSC_PERM;
+	struct fault f = t->fault;
+	bool supported = f.fsc_type == FSC_FAULT || f.fsc_type == FSC_ACCESS ||
+			 f.fsc_type == FSC_PERM;
 
 	if (!t->pending)
 		return;
 	t->pending = false;
-	if (pr.f.mmio || !supported) {
-		/* the guest time before it belongs to the next written access */
-		t->carry_run += pr.f.run;
-		t->carry_gap += pr.f.gap;
-		if (pr.f.mmio)
+	if (f.mmio || !supported) {
+		/* the guest time before it belongs to the next written record */
+		t->carry_run += f.run;
+		t->carry_gap += f.gap;
+		if (f.mmio)
 			im->st->mmio++;
 		else
 			im->st->unsupported++;
 		return;
 	}
-	count_fsc(im, pr.f.fsc_type);
-	if (t->have_last && t->last_kind == pr.f.kind && t->last_ipa == pr.f.ipa)
+	count_fsc(im, f.fsc_type);
+	if (t->have_last && t->last_kind == f.kind && t->last_ipa == f.ipa)
 		im->st->repeats++;
 	t->have_last = true;
-	t->last_kind = pr.f.kind;
-	t->last_ipa = pr.f.ipa;
-	pr.f.run += t->carry_run;
-	pr.f.gap += t->carry_gap;
-	t->carry_run = t->carry_gap = 0;
-	g_array_append_val(im->recs, pr);
+	t->last_kind = f.kind;
+	t->last_ipa = f.ipa;
+	put_vcpu_rec(im, t, f.kind, f.ipa, 0, f.run, f.gap);
+	im->st->accesses++;
+}
+
+static uint16_t caches_arg(bool before, bool after)
+{
+	return (before ? S2_CACHES_BEFORE : 0) | (after ? S2_CACHES_AFTER : 0);
+}
+
+/*
+ * A trapped VM-register write that no kvm_toggle_cache followed: the cache
+ * state cannot have changed (KVM would have traced the toggle), so it is
+ * the thread's last known state before and after.
+ */
+static void resolve_vmreg(struct importer *im, struct thread *t)
+{
+	uint64_t run, gap;
+
+	if (!t->vmreg_pending)
+		return;
+	t->vmreg_pending = false;
+	/* its time was taken when the trap was seen, as for a fault */
+	run = t->run_ns;
+	gap = t->vmreg_ts - t->last_fault_ts;
+	t->run_ns = 0;
+	t->last_fault_ts = t->vmreg_ts;
+	put_vcpu_rec(im, t, S2_REC_VMREG, 0, caches_arg(t->caches_on, t->caches_on), run, gap);
+	im->st->vmreg_inferred++;
+}
+
+/* Whatever the thread had pending is over: its next entry, exit or event. */
+static void resolve_thread(struct importer *im, struct thread *t)
+{
+	resolve_fault(im, t);
+	resolve_vmreg(im, t);
+}
+
+static void resolve_reset(struct importer *im, struct thread *t, uint64_t ts);
+
+/* A guest event at ts: after whatever the thread had pending, with a fault's deltas. */
+static void put_guest_event(struct importer *im, struct thread *t, uint64_t ts,
+			    uint16_t kind, uint16_t arg)
+{
+	uint64_t run, gap;
+
+	resolve_thread(im, t);
+	resolve_reset(im, t, ts);
+	take_deltas(t, ts, &run, &gap);
+	put_vcpu_rec(im, t, kind, 0, arg, run, gap);
+}
+
+/* PSCI CPU_OFF or SYSTEM_RESET earlier: the vCPU was reset before it runs again. */
+static void resolve_reset(struct importer *im, struct thread *t, uint64_t ts)
+{
+	uint64_t run, gap;
+
+	if (!t->reset_pending)
+		return;
+	t->reset_pending = false;
+	take_deltas(t, ts, &run, &gap);
+	put_vcpu_rec(im, t, S2_REC_RESET, 0, 0, run, gap);
+	t->caches_on = false;
+	im->st->resets++;
 }
 
 /* ---- events ---- */
@@ -202,17 +319,12 @@ static bool on_guest_fault(struct importer *im, struct thread *t, uint64_t ts,
 	if (f.ipa >> im->layout.ipa_bits)
 		return line_err(im, err, "ipa 0x%" PRIx64 " is outside the %u-bit IPA space "
 				"(set ipa-bits in the --layout file)", ipa, im->layout.ipa_bits);
-	resolve_fault(im, t);
+	resolve_thread(im, t);
+	resolve_reset(im, t, ts);
 	im->st->faults++;
 	/* without a kvm_exit before it, the fault itself ends the guest's run */
-	if (t->in_guest)
-		t->run_ns += ts - t->entry_ts;
-	t->in_guest = false;
-	f.run = t->run_ns;
-	f.gap = ts - t->last_fault_ts;
+	take_deltas(t, ts, &f.run, &f.gap);
 	f.mmio = outside_ram(im, &f);
-	t->run_ns = 0;
-	t->last_fault_ts = ts;
 	t->fault = f;
 	t->pending = true;
 	return true;
@@ -237,7 +349,8 @@ static bool on_kvm_exit(struct importer *im, struct thread *t, uint64_t ts,
 
 	if (sscanf(fields, "%*[A-Z_]: HSR_EC: %x (%*[A-Z0-9_]), PC: %" SCNx64, &ec, &pc) != 2)
 		return line_err(im, err, "kvm_exit: expected 'TYPE: HSR_EC: 0xEC (NAME), PC: 0xPC'");
-	resolve_fault(im, t);
+	resolve_thread(im, t);
+	resolve_reset(im, t, ts);
 	if (t->in_guest)
 		t->run_ns += ts - t->entry_ts;
 	t->in_guest = false;
@@ -252,7 +365,8 @@ static bool on_kvm_entry(struct importer *im, struct thread *t, uint64_t ts,
 
 	if (sscanf(fields, "PC: %" SCNx64, &pc) != 1)
 		return line_err(im, err, "kvm_entry: expected 'PC: 0xPC'");
-	resolve_fault(im, t);
+	resolve_thread(im, t);
+	resolve_reset(im, t, ts);
 	t->in_guest = true;
 	t->entry_ts = ts;
 	im->saw_entry = true;
@@ -287,17 +401,282 @@ static bool on_userspace_exit(struct importer *im, struct thread *t, uint64_t ts
 	return true;
 }
 
+static bool on_off(struct importer *im, const char *word, bool *out, GError **err)
+{
+	if (strcmp(word, "on") && strcmp(word, "off"))
+		return line_err(im, err, "expected 'on' or 'off', got '%s'", word);
+	*out = !strcmp(word, "on");
+	return true;
+}
+
+/*
+ * kvm_toggle_cache (arch/arm64/kvm/trace_arm.h): emitted by
+ * kvm_toggle_cache() on every trapped write to a VM register
+ * (access_vm_reg), after the whole-VM flush if the state changed.
+ */
+static bool on_toggle_cache(struct importer *im, struct thread *t, uint64_t ts,
+			    const char *fields, GError **err)
+{
+	char was[8], now[8];
+	uint64_t pc;
+	bool before, after;
+
+	if (sscanf(fields, "VM op at %" SCNx64 " (cache was %7[a-z], now %7[a-z])", &pc, was,
+		   now) != 3)
+		return line_err(im, err, "kvm_toggle_cache: expected "
+				"'VM op at 0xPC (cache was on|off, now on|off)'");
+	if (!on_off(im, was, &before, err) || !on_off(im, now, &after, err))
+		return false;
+	/* the trap_reg it follows, if any, is this very write */
+	t->vmreg_pending = false;
+	put_guest_event(im, t, ts, S2_REC_VMREG, caches_arg(before, after));
+	t->caches_on = after;
+	im->st->toggles++;
+	return true;
+}
+
+/*
+ * kvm_set_way_flush: emitted only when KVM flushes, the first set/way op
+ * since TVM was cleared; the ones KVM only notes are not traced.
+ */
+static bool on_set_way_flush(struct importer *im, struct thread *t, uint64_t ts,
+			     const char *fields, GError **err)
+{
+	char cache[8];
+	uint64_t pc;
+	bool on;
+
+	if (sscanf(fields, "S/W flush at %" SCNx64 " (cache %7[a-z])", &pc, cache) != 2)
+		return line_err(im, err, "kvm_set_way_flush: expected 'S/W flush at 0xPC (cache on|off)'");
+	if (!on_off(im, cache, &on, err))
+		return false;
+	put_guest_event(im, t, ts, S2_REC_SETWAY, 0);
+	t->caches_on = on;
+	im->st->set_way++;
+	return true;
+}
+
+/*
+ * trap_reg (trace_handle_exit.h): "FN write to|read from reg N (0xVALUE)".
+ * A write by access_vm_reg (the VM-register accessor) becomes a vmreg
+ * record unless kvm_toggle_cache follows for the same write; v6.1 emits
+ * trap_reg only from the debug-register accessors (trap_debug_regs,
+ * trap_bvr, ...), which are counted and not written.
+ */
+static bool on_trap_reg(struct importer *im, struct thread *t, uint64_t ts,
+			const char *fields, GError **err)
+{
+	char fn[64], dir[8];
+	int reg;
+	uint64_t val;
+
+	if (sscanf(fields, "%63s %7s %*s reg %d (%" SCNx64 ")", fn, dir, &reg, &val) != 4 ||
+	    (strcmp(dir, "write") && strcmp(dir, "read")))
+		return line_err(im, err, "trap_reg: expected 'FN write to|read from reg N (0xVALUE)'");
+	if (strcmp(fn, "access_vm_reg") || strcmp(dir, "write")) {
+		im->st->trap_reg_other++;
+		return true;
+	}
+	resolve_thread(im, t);
+	resolve_reset(im, t, ts);
+	if (t->in_guest)
+		t->run_ns += ts - t->entry_ts;
+	t->in_guest = false;
+	t->vmreg_pending = true;
+	t->vmreg_ts = ts;
+	return true;
+}
+
+/*
+ * kvm_hvc_arm64: a PSCI call in r0.  A vCPU that calls CPU_OFF runs again
+ * only after a CPU_ON, which resets it (the target of CPU_ON is in x1,
+ * which is not traced); SYSTEM_RESET resets every vCPU.
+ */
+static bool on_hvc(struct importer *im, struct thread *t, uint64_t ts,
+		   const char *fields, GError **err)
+{
+	uint64_t pc, r0, imm;
+
+	if (sscanf(fields, "HVC at %" SCNx64 " (r0: %" SCNx64 ", imm: %" SCNx64 ")", &pc, &r0,
+		   &imm) != 3)
+		return line_err(im, err, "kvm_hvc_arm64: expected 'HVC at 0xPC (r0: 0xR0, imm: 0xIMM)'");
+	if (r0 == PSCI_0_2_FN_CPU_OFF) {
+		t->reset_pending = true;
+	} else if (r0 == PSCI_0_2_FN_SYSTEM_RESET || r0 == PSCI_1_1_FN_SYSTEM_RESET2 ||
+		   r0 == PSCI_1_1_FN64_SYSTEM_RESET2) {
+		for (guint i = 0; i < im->threads->len; i++)
+			((struct thread *)im->threads->pdata[i])->reset_pending = true;
+	}
+	return true;
+}
+
+/* ---- host MMU-notifier events ---- */
+
+/* The notifier's cause, as far as the thread that ran it tells. */
+static enum s2_unmap_cause cause_of(const char *comm)
+{
+	if (!strcmp(comm, "ksmd"))
+		return S2_UNMAP_KSM;
+	if (g_str_has_prefix(comm, "kcompactd"))
+		return S2_UNMAP_MIGRATION;
+	if (g_str_has_prefix(comm, "kswapd"))
+		return S2_UNMAP_SWAP;
+	return S2_UNMAP_OTHER;
+}
+
+static void put_host_rec(struct importer *im, uint64_t ts, uint16_t kind, uint64_t ipa,
+			 uint64_t size, uint16_t arg)
+{
+	struct pending_rec pr = {
+		.r = {
+			.delta = MIN(ts - im->host_ts, S2_TRACE_MAX_DELTA),
+			.ipa = ipa,
+			.size = size,
+			.vcpu = S2_VCPU_HOST,
+			.kind = kind,
+			.arg = arg,
+		},
+	};
+
+	im->host_ts = ts;
+	g_array_append_val(im->recs, pr);
+}
+
+/*
+ * A notifier on a vCPU thread in the middle of its write fault, over the
+ * faulting page: the fault's own GUP broke a copy-on-write (the zero page
+ * a read mapped, kernel-fault-path.md §9).  The simulator derives that
+ * unmap and change-pte from the fault itself, so they are not written.
+ */
+static bool in_own_fault(struct importer *im, uint64_t hva_start, uint64_t hva_end)
+{
+	struct thread *t = g_hash_table_lookup(im->by_tid, GUINT_TO_POINTER(im->tid));
+	const struct s2_memslot *s;
+	uint64_t hva;
+
+	if (!t || !t->pending || t->fault.kind != S2_REC_WRITE || !im->have_layout)
+		return false;
+	s = s2_trace_find_slot(&im->layout, t->fault.ipa);
+	if (!s)
+		return false;
+	hva = s->hva + (t->fault.ipa - s->gpa);
+	return hva < hva_end && hva + PAGE_SIZE > hva_start;
+}
+
+static bool check_host_time(struct importer *im, uint64_t ts, GError **err)
+{
+	if (ts < im->host_event_ts)
+		return line_err(im, err, "time goes backwards on the host's notifier events");
+	im->host_event_ts = ts;
+	return true;
+}
+
+/*
+ * kvm_unmap_hva_range (include/trace/events/kvm.h), from
+ * kvm_mmu_notifier_invalidate_range_start() for every invalidation of the
+ * VMM's address space: [start, end) in host virtual addresses, one host
+ * unmap per memslot it overlaps, none outside them.
+ */
+static bool on_unmap_hva_range(struct importer *im, struct thread *t, uint64_t ts,
+			       const char *fields, GError **err)
+{
+	uint64_t start, end;
+	bool any = false;
+
+	if (sscanf(fields, "mmu notifier unmap range: %" SCNx64 " -- %" SCNx64, &start, &end) != 2 ||
+	    end < start)
+		return line_err(im, err, "kvm_unmap_hva_range: expected "
+				"'mmu notifier unmap range: 0xSTART -- 0xEND'");
+	if (!check_host_time(im, ts, err))
+		return false;
+	start &= PAGE_MASK;
+	end = (end + PAGE_SIZE - 1) & PAGE_MASK;
+	if (in_own_fault(im, start, end)) {
+		im->st->host_in_fault++;
+		return true;
+	}
+	im->unmap_tid = im->tid;
+	im->unmap_first = im->unmap_end = im->recs->len;
+	for (uint32_t i = 0; im->have_layout && i < im->layout.nr_slots; i++) {
+		const struct s2_memslot *s = &im->layout.slots[i];
+		uint64_t lo = MAX(start, s->hva), hi = MIN(end, s->hva + s->size);
+
+		if (lo >= hi)
+			continue;
+		put_host_rec(im, ts, S2_REC_HOST_UNMAP, s->gpa + (lo - s->hva), hi - lo,
+			     cause_of(im->comm));
+		im->st->host_unmaps++;
+		any = true;
+	}
+	im->unmap_end = im->recs->len;
+	if (!any)
+		im->st->host_no_slot++;
+	return true;
+}
+
+/* The last unmap on this thread covered ipa and has no better cause: a copy-on-write. */
+static void mark_cow(struct importer *im, uint64_t ipa)
+{
+	for (guint k = im->unmap_first; im->unmap_tid == im->tid && k < im->unmap_end; k++) {
+		struct s2_record *u = &g_array_index(im->recs, struct pending_rec, k).r;
+
+		if (u->arg == S2_UNMAP_OTHER && ipa >= u->ipa && ipa < u->ipa + u->size)
+			u->arg = S2_UNMAP_COW;
+	}
+}
+
+/*
+ * kvm_set_spte_hva, from kvm_mmu_notifier_change_pte() (kernels before
+ * 6.9), always inside an invalidation of the same page: a copy-on-write or
+ * a KSM merge replaced the host page.  The unmap just before it on the same
+ * thread, if its cause is not otherwise known, was a copy-on-write.
+ */
+static bool on_set_spte_hva(struct importer *im, struct thread *t, uint64_t ts,
+			    const char *fields, GError **err)
+{
+	uint64_t hva;
+
+	if (sscanf(fields, "mmu notifier set pte hva: %" SCNx64, &hva) != 1)
+		return line_err(im, err, "kvm_set_spte_hva: expected 'mmu notifier set pte hva: 0xHVA'");
+	if (!check_host_time(im, ts, err))
+		return false;
+	hva &= PAGE_MASK;
+	if (in_own_fault(im, hva, hva + PAGE_SIZE)) {
+		im->st->host_in_fault++;
+		return true;
+	}
+	for (uint32_t i = 0; im->have_layout && i < im->layout.nr_slots; i++) {
+		const struct s2_memslot *s = &im->layout.slots[i];
+
+		if (hva >= s->hva && hva < s->hva + s->size) {
+			mark_cow(im, s->gpa + (hva - s->hva));
+			put_host_rec(im, ts, S2_REC_CHANGE_PTE, s->gpa + (hva - s->hva), 0, 0);
+			im->st->change_ptes++;
+			return true;
+		}
+	}
+	im->st->host_no_slot++;
+	return true;
+}
+
 static const struct event_handler {
 	const char *name;
 	bool (*handle)(struct importer *im, struct thread *t, uint64_t ts,
 		       const char *fields, GError **err);
+	bool host;	/* any thread: not a vCPU's, t may be NULL */
 } handlers[] = {
-	{ "kvm_guest_fault", on_guest_fault },
-	{ "kvm_access_fault", on_access_fault },
-	{ "kvm_exit", on_kvm_exit },
-	{ "kvm_entry", on_kvm_entry },
-	{ "kvm_mmio", on_mmio },
-	{ "kvm_userspace_exit", on_userspace_exit },
+	{ "kvm_guest_fault", on_guest_fault, false },
+	{ "kvm_access_fault", on_access_fault, false },
+	{ "kvm_exit", on_kvm_exit, false },
+	{ "kvm_entry", on_kvm_entry, false },
+	{ "kvm_mmio", on_mmio, false },
+	{ "kvm_userspace_exit", on_userspace_exit, false },
+	{ "kvm_toggle_cache", on_toggle_cache, false },
+	{ "kvm_set_way_flush", on_set_way_flush, false },
+	{ "trap_reg", on_trap_reg, false },
+	{ "kvm_hvc_arm64", on_hvc, false },
+	{ "kvm_unmap_hva_range", on_unmap_hva_range, true },
+	{ "kvm_set_spte_hva", on_set_spte_hva, true },
 };
 
 static const struct event_handler *find_handler(const char *name)
@@ -310,9 +689,15 @@ static const struct event_handler *find_handler(const char *name)
 
 /* ---- lines ---- */
 
-static const struct s2_import_format *const formats[] = {
+/*
+ * An event line of trace-cmd report also reads as ftrace's: ftrace comes
+ * first, and trace-cmd is told by the "cpus=N" line report starts with.
+ */
+const struct s2_import_format *const s2_import_formats[] = {
 	&s2_import_perf_script,
+	&s2_import_ftrace,
 	&s2_import_trace_cmd,
+	NULL,
 };
 
 static GRegex *compile(const char *pattern)
@@ -325,28 +710,46 @@ static GRegex *compile(const char *pattern)
 	return re;
 }
 
+static bool matches(const char *pattern, const char *line);
+
 static bool is_noise_for(const struct s2_import_format *fmt, const char *line)
 {
-	bool noise = false;
+	return matches(fmt->noise, line);
+}
 
-	if (fmt->noise) {
-		GRegex *re = compile(fmt->noise);
+static bool matches(const char *pattern, const char *line)
+{
+	GRegex *re;
+	bool match;
 
-		noise = g_regex_match(re, line, 0, NULL);
-		g_regex_unref(re);
-	}
-	return noise;
+	if (!pattern)
+		return false;
+	re = compile(pattern);
+	match = g_regex_match(re, line, 0, NULL);
+	g_regex_unref(re);
+	return match;
+}
+
+/* "CPU:N [LOST M EVENTS]": ftrace's ring buffer overflowed. */
+static void count_lost(struct importer *im, const char *line)
+{
+	unsigned cpu;
+	uint64_t n;
+
+	if (sscanf(line, "CPU:%u [LOST %" SCNu64 " EVENTS]", &cpu, &n) == 2)
+		im->st->lost_events += n;
 }
 
 /* Blank lines, perf's '#' header and callchain lines (tab-indented) carry no event. */
 static bool is_noise(struct importer *im, const char *line)
 {
+	count_lost(im, line);
 	if (!line[strspn(line, " \r")] || line[0] == '#' || line[0] == '\t')
 		return true;
 	if (im->fmt)
 		return im->noise_re && g_regex_match(im->noise_re, line, 0, NULL);
-	for (size_t i = 0; i < G_N_ELEMENTS(formats); i++)
-		if (is_noise_for(formats[i], line))
+	for (size_t i = 0; s2_import_formats[i]; i++)
+		if (is_noise_for(s2_import_formats[i], line))
 			return true;
 	return false;
 }
@@ -359,20 +762,25 @@ static void use_format(struct importer *im, const struct s2_import_format *fmt)
 	im->noise_re = fmt->noise ? compile(fmt->noise) : NULL;
 }
 
-/* --from auto: the first event line names the tool. */
+/* --from auto: a header line only one tool prints names it. */
+static void detect_header(struct importer *im, const char *line)
+{
+	for (size_t i = 0; !im->fmt && s2_import_formats[i]; i++)
+		if (matches(s2_import_formats[i]->header, line))
+			use_format(im, s2_import_formats[i]);
+}
+
+/* --from auto: else the first event line names the tool. */
 static bool detect_format(struct importer *im, const char *line, GError **err)
 {
-	for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
-		GRegex *re = compile(formats[i]->line);
-		bool match = g_regex_match(re, line, 0, NULL);
-
-		g_regex_unref(re);
-		if (match) {
-			use_format(im, formats[i]);
+	for (size_t i = 0; s2_import_formats[i]; i++) {
+		if (matches(s2_import_formats[i]->line, line)) {
+			use_format(im, s2_import_formats[i]);
 			return true;
 		}
 	}
-	return line_err(im, err, "neither a `perf script` nor a `trace-cmd report` event line");
+	return line_err(im, err, "not an event line of `perf script`, `trace-cmd report` "
+			"or ftrace (tracefs trace, trace_pipe)");
 }
 
 /* The parts of an event line, NUL-terminated in place. */
@@ -419,6 +827,8 @@ static bool handle_line(struct importer *im, char *line, GError **err)
 	struct thread *t;
 	uint64_t ts, tid;
 
+	if (!im->fmt)
+		detect_header(im, line);
 	if (is_noise(im, line))
 		return true;
 	if (!im->fmt && !detect_format(im, line, err))
@@ -428,7 +838,7 @@ static bool handle_line(struct importer *im, char *line, GError **err)
 	ts = parse_ts(ev.sec, ev.frac);
 	if (!im->started) {
 		im->started = true;
-		im->start_ts = ts;
+		im->start_ts = im->host_ts = im->host_event_ts = ts;
 	}
 	h = find_handler(ev.event);
 	if (!h) {
@@ -436,6 +846,10 @@ static bool handle_line(struct importer *im, char *line, GError **err)
 		return true;
 	}
 	tid = strtoull(ev.tid, NULL, 10);
+	im->comm = ev.comm;
+	im->tid = tid;
+	if (h->host)
+		return h->handle(im, NULL, ts, ev.fields, err);
 	t = get_thread(im, tid, ev.comm, ts);
 	if (ts < t->last_ts)
 		return line_err(im, err, "time goes backwards on thread %" PRIu64, tid);
@@ -527,9 +941,11 @@ static bool default_layout(struct importer *im, struct s2_trace_header *h, GErro
 	bool ok = true;
 
 	for (guint i = 0; i < im->recs->len; i++) {
-		uint64_t g = g_array_index(im->recs, struct pending_rec, i).f.ipa >> GIB_SHIFT;
+		const struct s2_record *r = &g_array_index(im->recs, struct pending_rec, i).r;
+		uint64_t g = r->ipa >> GIB_SHIFT;
 
-		g_array_append_val(gib, g);
+		if (s2_rec_is_access(r))
+			g_array_append_val(gib, g);
 	}
 	qsort(gib->data, gib->len, sizeof(uint64_t), cmp_u64);
 	for (guint i = 0; ok && i < gib->len;) {
@@ -606,13 +1022,12 @@ static struct s2_source *make_source(struct importer *im, GError **err)
 	}
 	for (guint i = 0; i < im->recs->len; i++) {
 		const struct pending_rec *pr = &g_array_index(im->recs, struct pending_rec, i);
-		struct s2_record r = {
-			.delta = MIN(im->st->run_time ? pr->f.run : pr->f.gap, S2_TRACE_MAX_DELTA),
-			.ipa = pr->f.ipa,
-			.vcpu = pr->t->vcpu,
-			.kind = pr->f.kind,
-		};
+		struct s2_record r = pr->r;
 
+		if (pr->t) {
+			r.delta = MIN(im->st->run_time ? pr->run : pr->gap, S2_TRACE_MAX_DELTA);
+			r.vcpu = pr->t->vcpu;
+		}
 		g_array_append_val(m->recs, r);
 	}
 	im->st->records = m->recs->len;
@@ -662,7 +1077,7 @@ struct s2_source *s2_import_open(const char *path, const struct s2_import_format
 	}
 	if (read_lines(&im, f, err)) {
 		for (guint i = 0; i < im.threads->len; i++)
-			resolve_fault(&im, im.threads->pdata[i]);
+			resolve_thread(&im, im.threads->pdata[i]);
 		if (number_vcpus(&im, err))
 			src = make_source(&im, err);
 	}

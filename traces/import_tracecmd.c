@@ -7,7 +7,8 @@
  * dashes), the CPU in brackets, optionally the latency flags (-l, e.g.
  * "d..2."), seconds with 6 decimals (9 with -t), then the event name,
  * padded.  Before the events it prints "cpus=N" and, in newer versions,
- * "version = N" and "CPU N is empty".
+ * "version = N" and "CPU N is empty".  An event line looks like ftrace's
+ * own; the "cpus=N" line it always starts with tells them apart.
  */
 #include "import.h"
 
@@ -16,4 +17,6 @@ const struct s2_import_format s2_import_trace_cmd = {
 	.line = "^\\s*(?<comm>.*)-(?<tid>\\d+)\\s+\\[\\d+\\]\\s+(?:\\S+\\s+)?"
 		"(?<sec>\\d+)\\.(?<frac>\\d+):\\s+(?:\\w+:)?(?<event>\\w+):\\s*(?<fields>.*)$",
 	.noise = "^(cpus=\\d+|version\\s*=.*|CPU\\s*\\d+ is empty.*)$",
+	/* report always starts with these, which is how --from auto tells it from ftrace */
+	.header = "^(cpus=\\d+|version\\s*=\\s*\\d+)$",
 };

@@ -1,9 +1,10 @@
 /*
  * traces/trace-conv.c - convert a trace between the text and binary
- * encodings, or import the text of `perf script` / `trace-cmd report`.
+ * encodings, or import the text of `perf script`, `trace-cmd report` or
+ * ftrace (tracefs trace / trace_pipe).
  *
- *   trace-conv [--to text|binary|binary-zstd] [--from s2sim|perf-script|trace-cmd|auto]
- *              [--layout FILE] IN OUT
+ *   trace-conv [--to text|binary|binary-zstd]
+ *              [--from s2sim|perf-script|trace-cmd|ftrace|auto] [--layout FILE] IN OUT
  *
  * Exit status 0 on success, 2 on a bad option or bad input; OUT is written
  * whole or not at all.
@@ -31,7 +32,8 @@ static const GOptionEntry entries[] = {
 	{ "to", 't', 0, G_OPTION_ARG_STRING, &opt_to,
 	  "Output encoding: text, binary or binary-zstd (default: binary, or text for a binary input)", "ENC" },
 	{ "from", 'f', 0, G_OPTION_ARG_STRING, &opt_from,
-	  "Input: s2sim (a trace in any encoding, the default), perf-script, trace-cmd or auto", "FMT" },
+	  "Input: s2sim (a trace in any encoding, the default), perf-script, trace-cmd, ftrace "
+	  "or auto", "FMT" },
 	{ "layout", 'l', 0, G_OPTION_ARG_FILENAME, &opt_layout,
 	  "Memslot layout for an import: text header lines (ipa-bits, freq-mhz, memslot)", "FILE" },
 	{ NULL }
@@ -69,10 +71,9 @@ static bool parse_from(const char *s, bool *import, const struct s2_import_forma
 	*out = NULL;
 	if (!strcmp(s, "s2sim") || !strcmp(s, "auto"))
 		return true;
-	if (!strcmp(s, s2_import_perf_script.name))
-		*out = &s2_import_perf_script;
-	else if (!strcmp(s, s2_import_trace_cmd.name))
-		*out = &s2_import_trace_cmd;
+	for (size_t i = 0; s2_import_formats[i]; i++)
+		if (!strcmp(s, s2_import_formats[i]->name))
+			*out = s2_import_formats[i];
 	return *out != NULL;
 }
 
@@ -85,7 +86,19 @@ static void print_import_summary(const char *in, const char *layout,
 		" (kvm_access_fault %" G_GUINT64_FORMAT "), permission %" G_GUINT64_FORMAT "\n",
 		st->translation, st->access_flag, st->access_fault_events, st->permission);
 	fprintf(stderr, "  written %" G_GUINT64_FORMAT " RAM accesses for %u vCPUs\n",
-		st->records, st->nr_vcpus);
+		st->accesses, st->nr_vcpus);
+	fprintf(stderr, "  guest: vmreg %" G_GUINT64_FORMAT " (kvm_toggle_cache) + %" G_GUINT64_FORMAT
+		" (trap_reg without a toggle), setway %" G_GUINT64_FORMAT ", reset %" G_GUINT64_FORMAT
+		" (inferred from PSCI CPU_OFF/SYSTEM_RESET), trap_reg of other registers %"
+		G_GUINT64_FORMAT "\n", st->toggles, st->vmreg_inferred, st->set_way, st->resets,
+		st->trap_reg_other);
+	fprintf(stderr, "  host: unmap %" G_GUINT64_FORMAT ", change-pte %" G_GUINT64_FORMAT
+		"; dropped: outside every memslot %" G_GUINT64_FORMAT ", a fault's own copy-on-write %"
+		G_GUINT64_FORMAT "\n", st->host_unmaps, st->change_ptes, st->host_no_slot,
+		st->host_in_fault);
+	if (st->lost_events)
+		fprintf(stderr, "  warning: ftrace lost %" G_GUINT64_FORMAT " events (ring buffer "
+			"overrun): the trace is incomplete\n", st->lost_events);
 	fprintf(stderr, "  mmio %" G_GUINT64_FORMAT " (kept apart, not written)\n", st->mmio);
 	fprintf(stderr, "  unsupported-fsc %" G_GUINT64_FORMAT ", repeated %" G_GUINT64_FORMAT
 		", other-events %" G_GUINT64_FORMAT "\n", st->unsupported, st->repeats, st->ignored);
@@ -141,9 +154,10 @@ int main(int argc, char **argv)
 	if (opt_to && !parse_encoding(opt_to, &to))
 		return fail("--to: unknown encoding '%s' (text, binary, binary-zstd)", opt_to);
 	if (opt_from && !parse_from(opt_from, &import, &fmt))
-		return fail("--from: unknown input '%s' (s2sim, perf-script, trace-cmd, auto)", opt_from);
+		return fail("--from: unknown input '%s' (s2sim, perf-script, trace-cmd, ftrace, auto)",
+			    opt_from);
 	if (opt_layout && !import)
-		return fail("--layout: only for an import (--from perf-script, trace-cmd or auto)");
+		return fail("--layout: only for an import (--from perf-script, trace-cmd, ftrace or auto)");
 	if (import && !fmt && (src = s2_source_open(argv[1], NULL)))
 		import = false;		/* --from auto found an s2sim trace */
 	else if (import)
