@@ -5,6 +5,7 @@
 #include "sim.h"
 
 static void vcpu_fetch(struct s2_vcpu *v, uint64_t now);
+static void host_poll(struct s2_sim *sim);
 static void vcpu_fault(struct s2_vcpu *v, uint64_t now);
 
 static uint64_t to_cycles(const struct s2_sim *sim, uint64_t delta)
@@ -66,6 +67,7 @@ static void barrier_release(struct s2_engine *eng, struct s2_event *ev)
 			continue;
 		waiting--;
 		v->barrier_cycles += eng->now - v->barrier_since;
+		v->host_clock = eng->now;
 		if (sim->timeline)
 			s2_timeline_span(sim->timeline, v->id, "barrier", v->barrier_since,
 					 eng->now - v->barrier_since);
@@ -81,6 +83,19 @@ static void fail(struct s2_sim *sim, GError *err)
 	else
 		g_error_free(err);
 	sim->eng.stop = true;
+}
+
+/*
+ * An idle host actor looks a little further ahead each time a vCPU takes a
+ * record (the cursor bounds how far), so that a host record is found about
+ * when the vCPUs get there, not only when one of them needs a record after it.
+ */
+static void host_poll(struct s2_sim *sim)
+{
+	struct s2_vcpu *host = &sim->vcpus[sim->nr_vcpus];
+
+	if (host->state == S2_VCPU_IDLE)
+		vcpu_fetch(host, sim->eng.now);
 }
 
 /* On a terminal only: how far the run is, at most four times a second. */
@@ -104,12 +119,23 @@ static void vcpu_fetch(struct s2_vcpu *v, uint64_t now)
 
 	switch (s2_cursor_next(sim->cur, v->id == sim->nr_vcpus ? S2_VCPU_HOST : v->id, &v->rec,
 			       &err)) {
+	case S2_CUR_EMPTY:
+		v->state = S2_VCPU_IDLE;
+		return;
 	case S2_CUR_RECORD:
 		if (sim->progress && !(++sim->records & 0xffff))
 			progress(sim, now);
 		else if (!sim->progress)
 			sim->records++;
 		delta = to_cycles(sim, v->rec.delta);
+		if (v->id == sim->nr_vcpus) {
+			/* host time runs from the previous host record's start */
+			v->host_clock = MAX(now, v->host_clock + delta);
+			v->state = S2_VCPU_GUEST;
+			s2_engine_schedule(&sim->eng, &v->ev, v->host_clock);
+			return;
+		}
+		host_poll(sim);
 		if (sim->timeline && v->id < sim->nr_vcpus)
 			s2_timeline_span(sim->timeline, v->id, "guest", now, delta);
 		v->guest_cycles += delta;
@@ -201,6 +227,12 @@ static void trace_span(void *opaque, uint32_t vcpu, enum s2_cost_kind kind, uint
 	s2_timeline_span(sim->timeline, vcpu, s2_cost_kind_name(kind), start, cycles);
 }
 
+/* The cursor read a host record, parked at a VMM record or hit the end. */
+static void host_notify(void *opaque)
+{
+	host_poll(opaque);
+}
+
 void s2_sim_set_timeline(struct s2_sim *sim, struct s2_timeline *tl)
 {
 	sim->timeline = tl;
@@ -222,6 +254,7 @@ struct s2_sim *s2_sim_new(struct s2_source *src, const struct s2_profile *prof,
 	s2_engine_init(&sim->eng);
 	sim->src = src;
 	sim->cur = s2_cursor_new(src);
+	s2_cursor_set_notify(sim->cur, host_notify, sim);
 	sim->prof = prof;
 	sim->pol = pol;
 	sim->freq_mhz = src->hdr.freq_mhz ? src->hdr.freq_mhz : prof->freq_mhz;

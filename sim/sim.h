@@ -15,6 +15,7 @@ enum s2_vcpu_state {
 	S2_VCPU_FAULT,		/* in the stage-2 fault path */
 	S2_VCPU_BARRIER,	/* waiting for the other vCPUs and the VMM */
 	S2_VCPU_DONE,
+	S2_VCPU_IDLE,		/* the host actor: no host record read yet */
 };
 
 struct s2_vcpu {
@@ -27,6 +28,7 @@ struct s2_vcpu {
 	uint64_t barrier_cycles, barrier_since;
 	uint64_t finished;
 	uint64_t accesses;
+	uint64_t host_clock;		/* the host actor: start of its previous record */
 };
 
 struct s2_phase {

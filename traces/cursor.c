@@ -16,6 +16,9 @@ struct s2_cursor {
 	bool eof;
 	struct s2_record vmm;
 	uint64_t nr_parked;
+	void (*notify)(void *opaque);
+	void *notify_opaque;
+	uint64_t host_budget;
 };
 
 struct s2_cursor *s2_cursor_new(struct s2_source *src)
@@ -25,6 +28,7 @@ struct s2_cursor *s2_cursor_new(struct s2_source *src)
 	c->src = src;
 	c->nr_vcpus = src->hdr.nr_vcpus;
 	c->q = g_new0(struct s2_queue, c->nr_vcpus + 1);	/* the last: host records */
+	c->host_budget = 64ULL * (c->nr_vcpus + 1);
 	return c;
 }
 
@@ -38,6 +42,7 @@ void s2_cursor_free(struct s2_cursor *c)
 	g_free(c);
 }
 
+/* Ring buffers of a power-of-two size, so that wrapping is a mask. */
 static void queue_push(struct s2_queue *q, const struct s2_record *r)
 {
 	if (q->len == q->cap) {
@@ -45,21 +50,38 @@ static void queue_push(struct s2_queue *q, const struct s2_record *r)
 		struct s2_record *nb = g_new(struct s2_record, ncap);
 
 		for (uint32_t i = 0; i < q->len; i++)
-			nb[i] = q->buf[(q->head + i) % q->cap];
+			nb[i] = q->buf[(q->head + i) & (q->cap - 1)];
 		g_free(q->buf);
 		q->buf = nb;
 		q->cap = ncap;
 		q->head = 0;
 	}
-	q->buf[(q->head + q->len) % q->cap] = *r;
+	q->buf[(q->head + q->len) & (q->cap - 1)] = *r;
 	q->len++;
 }
 
 static void queue_pop(struct s2_queue *q, struct s2_record *out)
 {
 	*out = q->buf[q->head];
-	q->head = (q->head + 1) % q->cap;
+	q->head = (q->head + 1) & (q->cap - 1);
 	q->len--;
+}
+
+void s2_cursor_set_host_budget(struct s2_cursor *c, uint64_t records)
+{
+	c->host_budget = records;
+}
+
+void s2_cursor_set_notify(struct s2_cursor *c, void (*fn)(void *opaque), void *opaque)
+{
+	c->notify = fn;
+	c->notify_opaque = opaque;
+}
+
+static void notify(struct s2_cursor *c)
+{
+	if (c->notify)
+		c->notify(c->notify_opaque);
 }
 
 static uint32_t queue_of(const struct s2_cursor *c, uint32_t vcpu)
@@ -72,22 +94,27 @@ static bool fill(struct s2_cursor *c, uint32_t q, GError **err)
 {
 	struct s2_record r;
 
-	while (!c->q[q].len && !c->parked && !c->eof) {
+	while (!c->q[q].len && !c->parked && !c->eof &&
+	       (q != c->nr_vcpus || c->nr_parked < c->host_budget)) {
 		int ret = s2_source_next(c->src, &r, err);
 
 		if (ret < 0)
 			return false;
 		if (ret == 0) {
 			c->eof = true;
+			notify(c);
 			break;
 		}
 		if (r.vcpu == S2_VCPU_VMM) {
 			c->vmm = r;
 			c->parked = true;
+			notify(c);
 			break;
 		}
 		queue_push(&c->q[queue_of(c, r.vcpu)], &r);
 		c->nr_parked++;
+		if (r.vcpu == S2_VCPU_HOST)
+			notify(c);
 	}
 	return true;
 }
@@ -104,7 +131,9 @@ enum s2_cursor_status s2_cursor_next(struct s2_cursor *c, uint32_t vcpu,
 		c->nr_parked--;
 		return S2_CUR_RECORD;
 	}
-	return c->parked ? S2_CUR_BARRIER : S2_CUR_END;
+	if (c->parked)
+		return S2_CUR_BARRIER;
+	return c->eof ? S2_CUR_END : S2_CUR_EMPTY;
 }
 
 bool s2_cursor_take_vmm(struct s2_cursor *c, struct s2_record *out)
