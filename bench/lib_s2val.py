@@ -108,8 +108,12 @@ def run(argv, nice=True):
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        universal_newlines=True, preexec_fn=pre)
     if p.returncode:
-        sys.exit("%s failed (%d): %s" % (" ".join(argv), p.returncode, p.stderr.strip()))
+        raise RunError("%s failed (%d): %s" % (" ".join(argv), p.returncode, p.stderr.strip()))
     return p.stdout
+
+
+class RunError(RuntimeError):
+    """gen or sim exited non-zero (or was killed by an assertion)."""
 
 
 def gen(build, scenario, args, out):
