@@ -447,6 +447,12 @@ static uint64_t op_break(struct s2_vm *vm, struct s2_fault *f, struct s2_op *op)
 		return 0;
 	if (!entry_unchanged(vm, f, op))
 		return 0;
+	/*
+	 * A table being replaced is unreachable from here on: drop its
+	 * subtree now (its teardown is charged where the kernel does it).
+	 */
+	if (kvm_pte_table(op->old, op->level))
+		f->freed = s2pt_free_subtree(&vm->pgt, op->level, op->ipa);
 	s2pt_set(&vm->pgt, op->level, entry_base(op), shared ? KVM_INVALID_PTE_LOCKED : 0);
 	if (!shared)	/* a LOCKED entry shows itself in the table */
 		s2_break_add(vm, entry_base(op), s2_granule(op->level));
@@ -503,11 +509,11 @@ static uint64_t op_table(struct s2_vm *vm, struct s2_vcpu_model *v, struct s2_fa
  */
 static uint64_t op_free_subtree(struct s2_vm *vm, struct s2_fault *f, const struct s2_op *op)
 {
-	uint64_t freed;
+	uint64_t freed = f->freed;
 
 	if (f->aborted)
 		return 0;
-	freed = s2pt_free_subtree(&vm->pgt, op->level, op->ipa);
+	f->freed = 0;
 	vm->c.pt_entries_freed += freed;
 	if (op->size)
 		return 0;

@@ -83,6 +83,7 @@ struct s2_fault {
 	bool completes;			/* done when the steps are: no access to retry */
 	enum s2_eagain_cause eagain;
 	uint64_t mmu_seq;		/* kvm->mmu_notifier_seq sampled before GUP */
+	uint64_t freed;			/* entries under the table this fault broke */
 	uint64_t vma_pagesize;
 	uint64_t zeroed_bytes;		/* host bytes this fault zeroed: still in the cache */
 	int prot;

@@ -75,16 +75,21 @@ void s2pt_set(struct s2_pgt *pgt, uint32_t level, uint64_t ipa, kvm_pte_t pte)
 	kvm_pte_t old;
 	int rc;
 
-	JLG(pv, pgt->level[level], idx);
-	old = pv ? *pv : 0;
+	if (pte) {
+		JLI(pv, pgt->level[level], idx);	/* a new slot reads 0 */
+	} else {
+		JLG(pv, pgt->level[level], idx);
+		if (!pv)
+			return;
+	}
+	old = *pv;
 	account(pgt, level, old, -1);
 	account(pgt, level, pte, +1);
 	if (!old != !pte)
 		count_in_parent(pgt, level, ipa, pte ? +1 : -1);
 	if (pte) {
-		JLI(pv, pgt->level[level], idx);
 		*pv = pte;
-	} else if (old) {
+	} else {
 		JLD(rc, pgt->level[level], idx);
 		(void)rc;
 	}
@@ -115,22 +120,29 @@ uint64_t s2pt_free_subtree(struct s2_pgt *pgt, uint32_t level, uint64_t ipa)
 	return freed;
 }
 
+/*
+ * What the hardware walker finds, looked up from the bottom: a non-zero
+ * entry below the root exists only under valid tables (a broken table's
+ * subtree is dropped when it is broken), so the deepest non-zero entry on
+ * the path is where the walk ends - one Judy lookup for a mapped page
+ * instead of one per level.
+ */
 void s2pt_lookup(const struct s2_pgt *pgt, uint64_t ipa, struct s2_walk_result *res)
 {
-	for (uint32_t level = pgt->start_level; level < S2_LEVELS; level++) {
+	for (uint32_t level = S2_LEVELS - 1;; level--) {
 		kvm_pte_t pte = s2pt_get(pgt, level, ipa);
 
-		res->level = level;
-		if (!kvm_pte_valid(pte)) {
-			res->pte = pte;		/* 0, or a software value such as LOCKED */
+		if (kvm_pte_table(pte, level)) {
+			res->level = level + 1;	/* the entry below it was empty */
+			res->pte = 0;
 			return;
 		}
-		if (!kvm_pte_table(pte, level)) {
+		if (pte || level == pgt->start_level) {
+			res->level = level;	/* a leaf, LOCKED, or an empty root entry */
 			res->pte = pte;
 			return;
 		}
 	}
-	g_assert_not_reached();
 }
 
 /* kvm_init_valid_leaf_pte() with the attributes stage2_set_prot_attr() derives from @prot. */

@@ -13,7 +13,11 @@
 
 static inline bool before(const struct s2_event *a, const struct s2_event *b)
 {
-	return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+	if (a->when != b->when)
+		return a->when < b->when;
+	if (a->prio != b->prio)
+		return a->prio < b->prio;
+	return a->seq < b->seq;
 }
 
 static inline void place(struct s2_engine *eng, uint32_t i, struct s2_event *ev)

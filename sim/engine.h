@@ -4,8 +4,10 @@
  *
  * Events are intrusive: callers embed struct s2_event in their own objects
  * (a vCPU owns its event), so scheduling never allocates.  Ties on the cycle
- * are broken by the order in which events were scheduled, which makes every
- * run with the same inputs replay identically.
+ * are broken by the event's priority (the simulator gives each actor its id),
+ * then by the order in which events were scheduled, which makes every run
+ * with the same inputs replay identically - and makes the order of two
+ * actors' events at one cycle independent of when each was scheduled.
  */
 #ifndef S2SIM_ENGINE_H
 #define S2SIM_ENGINE_H
@@ -27,6 +29,7 @@ struct s2_event {
 	uint64_t seq;
 	s2_event_fn fn;
 	uint32_t slot;		/* index in the heap, or S2_EVENT_IDLE */
+	uint32_t prio;		/* lower first among events of one cycle */
 };
 
 #define S2_EVENT_IDLE UINT32_MAX
@@ -35,7 +38,7 @@ struct s2_engine {
 	uint64_t now;
 	uint64_t next_seq;
 	uint64_t nr_fired;
-	struct s2_event **heap;	/* 4-ary min-heap on (when, seq) */
+	struct s2_event **heap;	/* 4-ary min-heap on (when, prio, seq) */
 	uint32_t len, cap;
 	bool stop;
 };

@@ -267,8 +267,10 @@ struct s2_sim *s2_sim_new(struct s2_source *src, const struct s2_profile *prof,
 		sim->vcpus[i].id = i;
 		sim->vcpus[i].sim = sim;
 		s2_event_init(&sim->vcpus[i].ev, vcpu_event);
+		sim->vcpus[i].ev.prio = i;
 	}
 	s2_event_init(&sim->vmm_ev, barrier_release);
+	sim->vmm_ev.prio = sim->nr_actors;
 	sim->phases = g_array_new(FALSE, TRUE, sizeof(struct s2_phase));
 	return sim;
 }

@@ -1,4 +1,4 @@
-/* tests/test_engine.c - the event engine orders by (cycle, sequence). */
+/* tests/test_engine.c - the event engine orders by (cycle, priority, sequence). */
 #include <glib.h>
 
 #include "engine.h"
@@ -43,6 +43,29 @@ static void test_order_and_ties(void)
 	s2_engine_destroy(&eng);
 }
 
+/* One cycle: the lower priority first, whenever each was scheduled. */
+static void test_priority_breaks_ties(void)
+{
+	struct s2_engine eng;
+	struct probe p[3];
+	GArray *log = g_array_new(FALSE, FALSE, sizeof(int));
+	static const uint32_t prio[3] = { 2, 0, 1 };
+
+	s2_engine_init(&eng);
+	for (int i = 0; i < 3; i++) {
+		p[i] = (struct probe){ .id = i, .log = log };
+		s2_event_init(&p[i].ev, record);
+		p[i].ev.prio = prio[i];
+		s2_engine_schedule(&eng, &p[i].ev, 50);
+	}
+	s2_engine_run(&eng);
+	g_assert_cmpint(g_array_index(log, int, 0), ==, 1);
+	g_assert_cmpint(g_array_index(log, int, 1), ==, 2);
+	g_assert_cmpint(g_array_index(log, int, 2), ==, 0);
+	g_array_free(log, TRUE);
+	s2_engine_destroy(&eng);
+}
+
 /* A hold model against a sorted reference: pops come out in (when, seq) order. */
 static void test_hold_model_against_sort(void)
 {
@@ -78,5 +101,6 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/engine/order-by-cycle-then-schedule-order", test_order_and_ties);
 	g_test_add_func("/engine/hold-model-pops-in-order", test_hold_model_against_sort);
+	g_test_add_func("/engine/priority-breaks-ties-before-sequence", test_priority_breaks_ties);
 	return g_test_run();
 }
