@@ -175,19 +175,19 @@ static void test_exec_after_write(void)
 }
 
 /*
- * A host notifier unmap of an unrelated page starts (invalidate_range_start)
- * at cycle 2000, while both vCPUs are between sampling mmu_notifier_seq and
- * taking the lock.  mmu_notifier_retry() is VM-wide: vCPU 0 gets the lock
- * first, finds the invalidation in progress and retries without a walk; the
- * host is next; vCPU 1, behind it, finds the sequence moved and retries too.
- * Both refault once and map their blocks.
+ * Both vCPUs sample mmu_notifier_seq right before GUP (after the memcache
+ * top-up, as user_mem_abort() does) and then spend ~280k cycles zeroing a
+ * fresh 2 MiB THP.  A host notifier unmap of an unrelated page runs at cycle
+ * 10000, lock free, and ends: the sequence moves.  mmu_notifier_retry() is
+ * VM-wide, so both handlers retry without a walk when they get the lock,
+ * refault once, and map their (now resident) blocks.
  */
 static void test_host_unmap_makes_fault_retry(void)
 {
-	static const char trace[] = HEADER(2, "backing=thp populated=yes")
+	static const char trace[] = HEADER(2, "backing=thp")
 		"0 0 W 0x40000000\n"
 		"1 1000 W 0x40200000\n"
-		"host 2000 unmap 0x40400000 4K migration\n";
+		"host 10000 unmap 0x40400000 4K migration\n";
 	struct run r;
 
 	run_trace(&r, "handler", NULL, trace);
