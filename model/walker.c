@@ -123,17 +123,35 @@ static void plan_leaf(struct s2_vm *vm, struct s2_fault *f, uint32_t level, kvm_
 	f->outcome = S2_OUT_MAPPED;
 }
 
+/*
+ * The entry the walker reads at @level: the lookup found where the path
+ * ends (every entry above it is a table, none below it exists), so only an
+ * entry deeper than that end - a table - needs reading.
+ */
+static kvm_pte_t entry_at(const struct s2_vm *vm, const struct s2_walk_result *end,
+			  uint32_t level, uint64_t ipa)
+{
+	if (level > end->level)
+		return 0;
+	if (level == end->level)
+		return end->pte;
+	return s2pt_get(&vm->pgt, level, ipa);	/* a table above the path's end */
+}
+
 void s2_plan_map(struct s2_vm *vm, struct s2_fault *f, struct s2_op *ops, uint32_t *nr)
 {
 	uint32_t target = target_level(f->vma_pagesize);
 	bool below_new_table = false;
+	struct s2_walk_result end;
 
+	s2pt_lookup(&vm->pgt, f->ipa, &end);
 	for (uint32_t level = vm->pgt.start_level; level < target; level++) {
-		kvm_pte_t pte = below_new_table ? 0 : s2pt_get(&vm->pgt, level, f->ipa);
+		kvm_pte_t pte;
 
 		emit_step(vm, ops, nr);
-		if (kvm_pte_table(pte, level))
+		if (level < end.level)	/* a table, by the lookup */
 			continue;
+		pte = below_new_table ? 0 : entry_at(vm, &end, level, f->ipa);
 		if (stage2_pte_is_locked(pte)) {
 			give_up(f, S2_EAGAIN_LOCKED);
 			return;
@@ -151,8 +169,7 @@ void s2_plan_map(struct s2_vm *vm, struct s2_fault *f, struct s2_op *ops, uint32
 		below_new_table = true;
 	}
 	emit_step(vm, ops, nr);
-	plan_leaf(vm, f, target, below_new_table ? 0 : s2pt_get(&vm->pgt, target, f->ipa),
-		  ops, nr);
+	plan_leaf(vm, f, target, below_new_table ? 0 : entry_at(vm, &end, target, f->ipa), ops, nr);
 }
 
 /*
