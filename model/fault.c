@@ -123,6 +123,15 @@ static bool access_allowed(kvm_pte_t leaf, enum s2_rec_kind kind)
 	}
 }
 
+/*
+ * A model convenience, not the hardware's TLB: the last leaf this vCPU's
+ * accesses found, reused while no entry of the table has changed since.
+ */
+static bool leaf_cache_hit(const struct s2_vm *vm, const struct s2_leaf_cache *c, uint64_t ipa)
+{
+	return c->gen == vm->pgt.gen && ipa - c->base < c->size;
+}
+
 bool s2_vm_access(struct s2_vm *vm, uint32_t vcpu, enum s2_rec_kind kind,
 		  uint64_t ipa, uint64_t now)
 {
@@ -130,11 +139,20 @@ bool s2_vm_access(struct s2_vm *vm, uint32_t vcpu, enum s2_rec_kind kind,
 	struct s2_fault *f = &v->fault;
 	struct s2_walk_result res;
 
-	s2pt_lookup(&vm->pgt, ipa, &res);
+	if (leaf_cache_hit(vm, &v->tlb, ipa)) {
+		res = (struct s2_walk_result){ .level = 0, .pte = v->tlb.pte };
+	} else {
+		s2pt_lookup(&vm->pgt, ipa, &res);
+		if (kvm_pte_valid(res.pte))
+			v->tlb = (struct s2_leaf_cache){ vm->pgt.gen, ipa & ~(s2_granule(res.level) - 1),
+							 s2_granule(res.level), res.pte };
+	}
 	if (kvm_pte_valid(res.pte) && access_allowed(res.pte, kind)) {
 		v->pending = false;
 		return true;
 	}
+	if (leaf_cache_hit(vm, &v->tlb, ipa))
+		s2pt_lookup(&vm->pgt, ipa, &res);	/* the fault needs the level */
 	memset(f, 0, offsetof(struct s2_fault, ops));
 	classify(vm, f, kind, ipa, &res);
 	f->started = now;

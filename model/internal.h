@@ -93,8 +93,16 @@ struct s2_fault {
 	uint32_t nr_ops, pc;
 };
 
+/* The last leaf a vCPU's access found, valid while the table is unchanged. */
+struct s2_leaf_cache {
+	uint64_t gen;
+	uint64_t base, size;
+	kvm_pte_t pte;
+};
+
 struct s2_vcpu_model {
 	struct s2_fault fault;
+	struct s2_leaf_cache tlb;
 	bool pending;			/* the current access has faulted at least once */
 	uint32_t memcache;		/* pages in kvm_mmu_memory_cache */
 	bool tvm;			/* HCR_EL2.TVM: VM register writes trap */

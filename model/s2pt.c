@@ -83,6 +83,7 @@ void s2pt_set(struct s2_pgt *pgt, uint32_t level, uint64_t ipa, kvm_pte_t pte)
 			return;
 	}
 	old = *pv;
+	pgt->gen++;
 	account(pgt, level, old, -1);
 	account(pgt, level, pte, +1);
 	if (!old != !pte)
@@ -111,6 +112,7 @@ uint64_t s2pt_free_subtree(struct s2_pgt *pgt, uint32_t level, uint64_t ipa)
 
 		if (kvm_pte_table(pte, child))
 			freed += s2pt_free_subtree(pgt, child, (uint64_t)idx << s2_level_shift(child));
+		pgt->gen++;
 		account(pgt, child, pte, -1);
 		JLD(rc, pgt->level[child], idx);
 		freed++;

@@ -46,6 +46,7 @@ struct s2_pgt {
 	uint32_t start_level;
 	uint64_t nr_tables;
 	uint64_t nr_leaves[S2_LEVELS];
+	uint64_t gen;			/* moves on every store: cached lookups check it */
 };
 
 void s2pt_init(struct s2_pgt *pgt, uint32_t ipa_bits);
