@@ -559,41 +559,134 @@ static char *sim_path(void)
 	return g_build_filename(build ? build : ".", "sim", "sim", NULL);
 }
 
-/* totals.records of a sim --json report. */
-static int64_t json_records(const char *path)
+/* A member of a JSON report by its path, "totals/tlbi/unmap". */
+static int64_t json_int(JsonParser *p, const char *path)
 {
-	JsonParser *p = json_parser_new();
-	GError *err = NULL;
-	JsonObject *totals;
-	int64_t n;
+	JsonNode *n = json_parser_get_root(p);
+	char **parts = g_strsplit(path, "/", -1);
 
-	g_assert_true(json_parser_load_from_file(p, path, &err));
-	g_assert_no_error(err);
-	totals = json_object_get_object_member(json_node_get_object(json_parser_get_root(p)),
-					       "totals");
-	g_assert_nonnull(totals);
-	n = json_object_get_int_member(totals, "records");
-	g_object_unref(p);
-	return n;
+	for (char **k = parts; *k && n; k++) {
+		g_assert_true(JSON_NODE_HOLDS_OBJECT(n));
+		n = json_object_get_member(json_node_get_object(n), *k);
+	}
+	if (!n)
+		g_error("no %s in the report", path);
+	g_strfreev(parts);
+	return json_node_get_int(n);
 }
+
+/* A count a replay must give, and the path to it in sim's JSON report. */
+struct count_want {
+	const char *path;
+	int64_t value;
+};
 
 /*
  * trace-conv --from auto imports an ftrace excerpt (its summary names the
  * tool and the host and guest counts), and the built sim replays the result
- * under the handler policy: exit 0, and it read every record written.  How
- * many faults, flushes and retries follow is the model's business, pinned
- * by its own tests.
+ * under the handler policy: exit 0, and it read every record written; for
+ * an excerpt with hand-worked counts, every one of them.
  */
 struct replay_case {
 	const char *file;
 	size_t records;		/* written by the import */
 	const char *summary;	/* a line of trace-conv's summary */
+	const char *layout;	/* default import-ftrace-layout.txt */
+	const struct count_want *counts;	/* NULL-terminated, may be NULL */
 };
+
+/*
+ * tests/data/import-ftrace-boot.txt (layout import-ftrace-boot-layout.txt:
+ * one 4 KiB memslot at 0x40000000), replayed under handler with kunpeng920
+ * (no FWB, no DIC).  Import (times in us after 1200 s; run-time deltas):
+ *   vCPU 0: W 0x40000000 (100), W 0x40001000 (90), W 0x40002000 (90),
+ *     vmreg off on (90), X 0x40001000 (90; hsr 0x8200000f: IABT, permission
+ *     L3), an HVC that is no PSCI CPU_OFF/RESET (nothing written, its guest
+ *     time goes to the next record), setway (40 + 4440 = 4480), W 0x40003000
+ *     (90), vmreg on on (90);
+ *   vCPU 1 (runs from its first entry at 600): W 0x40100000 (1000),
+ *     vmreg off off (90), vmreg off on (90);
+ *   host: kcompactd0 unmaps hva 0xffff80002000 (+4K) at 3000: ipa
+ *     0x40002000, migration.
+ * The vCPUs' clocks are their guest time plus their faults (a few us each),
+ * the host's 3000 us: vCPU 0's first five records end near 460 us, vCPU 1's
+ * run from 1000 to about 1180 us, the unmap at 3000 us finds no fault in
+ * flight, vCPU 0's set/way op comes near 4950 us.  By the rules (README
+ * "What is modelled", kernel-fault-path.md §8-§9):
+ *   - every vCPU starts reset: TVM set (no FWB).  vCPU 0's off->on is
+ *     trapped, flushes the 3 pages mapped then (vCPU 1 has not faulted yet)
+ *     and clears its TVM; vCPU 1's off->off is trapped and changes nothing;
+ *     its off->on flushes the 4 pages mapped then and clears its TVM.
+ *   - vCPU 0's set/way op finds its TVM clear: it flushes (the unmap left 3
+ *     pages: 0x40000000, 0x40001000, 0x40100000) and sets TVM again, so its
+ *     later on->on is trapped (and changes nothing: no flush).
+ *     vmreg_trapped 4, untrapped 0, setway_trapped 1; vmflushes 3 (2 by
+ *     toggle, 1 by set/way) cleaning 3 + 4 + 3 = 10 leaves, 40 KiB.
+ *   - faults: 5 W translation faults, each a map of a 4 KiB leaf, R+W and
+ *     not X (no DIC), cleaned in the walker (handler): 5 cleans, 20 KiB; the
+ *     X fault on a page a W mapped is a permission fault at its leaf's
+ *     level: relax_perms, I-cache invalidation of 4 KiB, TLBI by IPA.
+ *   - the unmap: one leaf, cleaned by the unmap walker (4 KiB) and a TLBI by
+ *     IPA; no change_pte.  No fault retries, nothing refaults.
+ */
+static const struct count_want boot_counts[] = {
+	{ "totals/records", 12 },
+	{ "totals/faults/translation", 5 },
+	{ "totals/faults/permission", 1 },
+	{ "totals/faults/mmio", 0 },
+	{ "totals/refaults", 0 },
+	{ "totals/outcomes/mapped", 5 },
+	{ "totals/outcomes/relaxed", 1 },
+	{ "totals/outcomes/eagain", 0 },
+	{ "totals/leaves_4k", 5 },
+	{ "totals/dclean_calls", 5 },
+	{ "totals/dclean_bytes", 5 * 4096 },
+	{ "totals/iinval_calls", 1 },
+	{ "totals/iinval_bytes", 4096 },
+	{ "totals/vmreg_trapped", 4 },
+	{ "totals/vmreg_untrapped", 0 },
+	{ "totals/setway_trapped", 1 },
+	{ "totals/resets", 0 },
+	{ "totals/vmflushes", 3 },
+	{ "totals/vmflush_by_toggle", 2 },
+	{ "totals/vmflush_by_setway", 1 },
+	{ "totals/vmflush_dclean_calls", 10 },
+	{ "totals/vmflush_dclean_bytes", 10 * 4096 },
+	{ "totals/notifier_unmaps/migration", 1 },
+	{ "totals/notifier_unmaps/other", 0 },
+	{ "totals/notifier_unmaps/cow", 0 },
+	{ "totals/notifier_unmaps/ksm", 0 },
+	{ "totals/notifier_unmaps/swap", 0 },
+	{ "totals/change_pte_maps", 0 },
+	{ "totals/change_pte_skipped", 0 },
+	{ "totals/unmap_dclean_calls", 1 },
+	{ "totals/unmap_dclean_bytes", 4096 },
+	{ "totals/tlbi/relax_perms", 1 },
+	{ "totals/tlbi/unmap", 1 },
+	{ "totals/tlbi/bbm_leaf", 0 },
+	{ "totals/tlbi/bbm_table_vmid", 0 },
+	{ NULL, 0 }
+};
+
+static void check_counts(const char *json, const struct count_want *w)
+{
+	JsonParser *p = json_parser_new();
+	GError *err = NULL;
+
+	g_assert_true(json_parser_load_from_file(p, json, &err));
+	g_assert_no_error(err);
+	for (; w && w->path; w++)
+		if (json_int(p, w->path) != w->value)
+			g_error("%s: %" G_GINT64_FORMAT ", expected %" G_GINT64_FORMAT, w->path,
+				json_int(p, w->path), w->value);
+	g_object_unref(p);
+}
 
 static void test_ftrace_import_replays_in_sim(gconstpointer data)
 {
 	const struct replay_case *c = data;
-	char *in = data_path(c->file), *lay = data_path("import-ftrace-layout.txt");
+	char *in = data_path(c->file);
+	char *lay = data_path(c->layout ? c->layout : "import-ftrace-layout.txt");
 	char *dir = g_dir_make_tmp("s2conv-XXXXXX", NULL);
 	char *trace = g_build_filename(dir, "t.trace", NULL);
 	char *json = g_build_filename(dir, "t.json", NULL);
@@ -614,7 +707,8 @@ static void test_ftrace_import_replays_in_sim(gconstpointer data)
 	g_assert_no_error(err);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		g_error("sim failed on the imported %s: %s", c->file, se);
-	g_assert_cmpint(json_records(json), ==, c->records);
+	check_counts(json, (const struct count_want[]){ { "totals/records", c->records }, { NULL, 0 } });
+	check_counts(json, c->counts);
 	g_free(so);
 	g_free(se);
 	g_unlink(trace);
@@ -694,14 +788,18 @@ int main(int argc, char **argv)
 	g_test_add_func("/traces/conv/text-zstd-binary-text-round-trip", test_conv_round_trip);
 	{
 		static const struct replay_case trace = { "import-ftrace-trace.txt", G_N_ELEMENTS(ftrace_trace),
-			  "host: unmap 5, change-pte 2; dropped: outside every memslot 1" },
+			  "host: unmap 5, change-pte 2; dropped: outside every memslot 1", NULL, NULL },
 		pipe = { "import-ftrace-pipe.txt", G_N_ELEMENTS(ftrace_pipe),
-			 "setway 1, reset 1" };
+			 "setway 1, reset 1", NULL, NULL },
+		boot = { "import-ftrace-boot.txt", 12, "host: unmap 1, change-pte 0",
+			 "import-ftrace-boot-layout.txt", boot_counts };
 
 		g_test_add_data_func("/traces/conv/ftrace-trace-file-imports-and-replays-in-sim",
 				     &trace, test_ftrace_import_replays_in_sim);
 		g_test_add_data_func("/traces/conv/ftrace-trace-pipe-imports-and-replays-in-sim",
 				     &pipe, test_ftrace_import_replays_in_sim);
+		g_test_add_data_func("/traces/conv/ftrace-boot-excerpt-replays-to-hand-worked-counts",
+				     &boot, test_ftrace_import_replays_in_sim);
 	}
 	return g_test_run();
 }

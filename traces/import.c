@@ -820,6 +820,18 @@ static uint64_t parse_ts(const char *sec, const char *frac)
 	return strtoull(sec, NULL, 10) * 1000000000ULL + ns;
 }
 
+/*
+ * A function-tracer line is counted (traces/import_calls.c) and written as
+ * nothing; with --from auto, the first one names its tool.
+ */
+static bool count_call(struct importer *im, const char *line)
+{
+	for (size_t i = 0; !im->fmt && s2_import_formats[i]; i++)
+		if (s2_import_count_call(s2_import_formats[i], line, NULL))
+			use_format(im, s2_import_formats[i]);
+	return im->fmt && s2_import_count_call(im->fmt, line, im->st);
+}
+
 static bool handle_line(struct importer *im, char *line, GError **err)
 {
 	const struct event_handler *h;
@@ -829,7 +841,7 @@ static bool handle_line(struct importer *im, char *line, GError **err)
 
 	if (!im->fmt)
 		detect_header(im, line);
-	if (is_noise(im, line))
+	if (count_call(im, line) || is_noise(im, line))
 		return true;
 	if (!im->fmt && !detect_format(im, line, err))
 		return false;
@@ -842,7 +854,8 @@ static bool handle_line(struct importer *im, char *line, GError **err)
 	}
 	h = find_handler(ev.event);
 	if (!h) {
-		im->st->ignored++;
+		if (!s2_import_count_probe(ev.fields, im->st))
+			im->st->ignored++;
 		return true;
 	}
 	tid = strtoull(ev.tid, NULL, 10);

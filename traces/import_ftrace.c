@@ -15,11 +15,13 @@
  * system and a single blank.  The `trace` file starts with '#' lines
  * ("# tracer: nop", "# entries-in-buffer/entries-written: ...", the column
  * legend); `trace_pipe` has none.  The function tracer's lines
- * ("...: funcname <-caller"), stack traces ("<stack trace>", " => func") and
- * "CPU:N [LOST M EVENTS]" carry no event.
+ * ("...: funcname <-caller", with the sym-offset option "func+0x0/0x40
+ * <-caller+0x1a4/0x3c0") are counted (traces/import_calls.c); stack traces
+ * ("<stack trace>", " => func") and "CPU:N [LOST M EVENTS]" carry no event.
  */
 #include "import.h"
 
+#define SYM_OFFSET	"(?:\\+0x[0-9a-f]+/0x[0-9a-f]+)?"
 #define FTRACE_PREFIX	"^\\s*(?<comm>.*)-(?<tid>\\d+)\\s+(?:\\(\\s*(?:\\d+|-+)\\)\\s+)?\\[\\d+\\]\\s+" \
 			"(?:[^\\s\\d]\\S*\\s+)?(?<sec>\\d+)\\.(?<frac>\\d+):\\s+"
 
@@ -29,4 +31,5 @@ const struct s2_import_format s2_import_ftrace = {
 	.noise = FTRACE_PREFIX "(?:\\S+ <-\\S+|<(?:user )?stack trace>)\\s*$"
 		 "|^ => |^CPU:\\d+ \\[LOST \\d+ EVENTS\\]$",
 	.header = "^# (?:tracer: |entries-in-buffer/entries-written: |\\s*TASK-PID)",
+	.call = FTRACE_PREFIX "(?<func>[\\w.]+)" SYM_OFFSET "\\s+<-(?<parent>[\\w.]+)" SYM_OFFSET "\\s*$",
 };

@@ -4,11 +4,18 @@
  * ftrace (tracefs trace / trace_pipe).
  *
  *   trace-conv [--to text|binary|binary-zstd]
- *              [--from s2sim|perf-script|trace-cmd|ftrace|auto] [--layout FILE] IN OUT
+ *              [--from s2sim|perf-script|trace-cmd|ftrace|auto] [--layout FILE]
+ *              [--counts FILE] IN OUT
+ *
+ * --counts writes, as JSON, what the imported recording itself counted:
+ * faults by type, guest and host events from the tracepoints, and the
+ * calls the function tracer (and kprobes) recorded (traces/import_calls.c),
+ * for bench/validate --boot to set beside the simulator's replay.
  *
  * Exit status 0 on success, 2 on a bad option or bad input; OUT is written
  * whole or not at all.
  */
+#include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,7 +33,7 @@ static const char *const encoding_names[] = {
 	[TO_BINARY_ZSTD] = "binary-zstd",
 };
 
-static char *opt_to, *opt_from, *opt_layout;
+static char *opt_to, *opt_from, *opt_layout, *opt_counts;
 
 static const GOptionEntry entries[] = {
 	{ "to", 't', 0, G_OPTION_ARG_STRING, &opt_to,
@@ -36,6 +43,9 @@ static const GOptionEntry entries[] = {
 	  "or auto", "FMT" },
 	{ "layout", 'l', 0, G_OPTION_ARG_FILENAME, &opt_layout,
 	  "Memslot layout for an import: text header lines (ipa-bits, freq-mhz, memslot)", "FILE" },
+	{ "counts", 'c', 0, G_OPTION_ARG_FILENAME, &opt_counts,
+	  "Write the counts the imported recording holds (tracepoints, function tracer, kprobes) "
+	  "as JSON", "FILE" },
 	{ NULL }
 };
 
@@ -96,6 +106,20 @@ static void print_import_summary(const char *in, const char *layout,
 		"; dropped: outside every memslot %" G_GUINT64_FORMAT ", a fault's own copy-on-write %"
 		G_GUINT64_FORMAT "\n", st->host_unmaps, st->change_ptes, st->host_no_slot,
 		st->host_in_fault);
+	if (st->function_lines)
+		fprintf(stderr, "  function tracer: %" G_GUINT64_FORMAT " lines; kvm_pgtable_stage2_map %"
+			G_GUINT64_FORMAT " (faults) + %" G_GUINT64_FORMAT " (change_pte) + %" G_GUINT64_FORMAT
+			" (ioremap), relax_perms %" G_GUINT64_FORMAT ", clean_dcache_guest_page %"
+			G_GUINT64_FORMAT " + %" G_GUINT64_FORMAT " (whole-VM flush) + %" G_GUINT64_FORMAT
+			" (unmap), invalidate_icache_guest_page %" G_GUINT64_FORMAT "\n",
+			st->function_lines, st->calls[S2_CALL_MAP_FAULT], st->calls[S2_CALL_MAP_CHANGE_PTE],
+			st->calls[S2_CALL_MAP_IOREMAP], st->calls[S2_CALL_RELAX],
+			st->calls[S2_CALL_DCLEAN_MAP], st->calls[S2_CALL_DCLEAN_VMFLUSH],
+			st->calls[S2_CALL_DCLEAN_UNMAP], st->calls[S2_CALL_IINVAL]);
+	if (st->probe_events)
+		fprintf(stderr, "  kprobes: %" G_GUINT64_FORMAT " events, D-cache %" G_GUINT64_FORMAT
+			" bytes, I-cache %" G_GUINT64_FORMAT " bytes\n", st->probe_events,
+			st->dclean_bytes, st->iinval_bytes);
 	if (st->lost_events)
 		fprintf(stderr, "  warning: ftrace lost %" G_GUINT64_FORMAT " events (ring buffer "
 			"overrun): the trace is incomplete\n", st->lost_events);
@@ -118,15 +142,115 @@ static struct s2_writer *open_writer(const char *out, enum encoding to,
 	return s2_binary_writer_open(out, h, to == TO_BINARY_ZSTD, err);
 }
 
-static bool copy_records(struct s2_source *src, struct s2_writer *w, GError **err)
+/* Counted from the records on their way out: a toggle that changed the state flushed. */
+struct rec_counts {
+	uint64_t toggle_flushes;
+};
+
+static bool copy_records(struct s2_source *src, struct s2_writer *w, struct rec_counts *rc,
+			 GError **err)
 {
 	struct s2_record r;
 	int ret;
 
-	while ((ret = s2_source_next(src, &r, err)) > 0)
+	while ((ret = s2_source_next(src, &r, err)) > 0) {
+		if (r.kind == S2_REC_VMREG &&
+		    !(r.arg & S2_CACHES_BEFORE) != !(r.arg & S2_CACHES_AFTER))
+			rc->toggle_flushes++;
 		if (!s2_writer_put(w, &r, err))
 			return false;
+	}
 	return ret == 0;
+}
+
+static void add_count(JsonBuilder *b, const char *key, uint64_t v)
+{
+	json_builder_set_member_name(b, key);
+	json_builder_add_int_value(b, (gint64)v);
+}
+
+/*
+ * What the recording counted, for bench/validate --boot.  "tracepoints":
+ * always; whole-VM flushes are the toggles that changed the cache state
+ * (kvm_toggle_cache flushes exactly then) plus every kvm_set_way_flush
+ * event (emitted only when it flushes).  "functions" and "kprobes": null
+ * unless the recording had such lines.
+ */
+static char *counts_json(const char *in, const struct s2_import_stats *st,
+			 const struct rec_counts *rc)
+{
+	JsonBuilder *b = json_builder_new();
+	JsonGenerator *g = json_generator_new();
+	JsonNode *root;
+	char *text;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "input");
+	json_builder_add_string_value(b, in);
+	json_builder_set_member_name(b, "tool");
+	json_builder_add_string_value(b, st->tool);
+	json_builder_set_member_name(b, "tracepoints");
+	json_builder_begin_object(b);
+	add_count(b, "guest_faults", st->faults);
+	add_count(b, "translation", st->translation);
+	add_count(b, "access_flag", st->access_flag);
+	add_count(b, "permission", st->permission);
+	add_count(b, "mmio", st->mmio);
+	add_count(b, "unsupported", st->unsupported);
+	add_count(b, "accesses_written", st->accesses);
+	add_count(b, "repeats", st->repeats);
+	add_count(b, "toggles", st->toggles);
+	add_count(b, "vmreg_inferred", st->vmreg_inferred);
+	add_count(b, "set_way_flushes", st->set_way);
+	add_count(b, "vmflush_by_toggle", rc->toggle_flushes);
+	add_count(b, "vmflushes", rc->toggle_flushes + st->set_way);
+	add_count(b, "resets", st->resets);
+	add_count(b, "host_unmaps", st->host_unmaps);
+	add_count(b, "change_ptes", st->change_ptes);
+	add_count(b, "notifier_in_own_fault", st->host_in_fault);
+	add_count(b, "notifier_outside_memslots", st->host_no_slot);
+	add_count(b, "lost_events", st->lost_events);
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "functions");
+	if (st->function_lines) {
+		json_builder_begin_object(b);
+		add_count(b, "lines", st->function_lines);
+		for (int i = 0; i < S2_CALL_NR; i++)
+			add_count(b, s2_import_call_names[i], st->calls[i]);
+		json_builder_end_object(b);
+	} else {
+		json_builder_add_null_value(b);
+	}
+	json_builder_set_member_name(b, "kprobes");
+	if (st->probe_events) {
+		json_builder_begin_object(b);
+		add_count(b, "events", st->probe_events);
+		add_count(b, "dclean_bytes", st->dclean_bytes);
+		add_count(b, "iinval_bytes", st->iinval_bytes);
+		json_builder_end_object(b);
+	} else {
+		json_builder_add_null_value(b);
+	}
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	json_generator_set_root(g, root);
+	json_generator_set_pretty(g, TRUE);
+	text = json_generator_to_data(g, NULL);
+	json_node_unref(root);
+	g_object_unref(g);
+	g_object_unref(b);
+	return text;
+}
+
+/* Atomically: a reader never sees half a file. */
+static bool write_counts(const char *path, const char *in, const struct s2_import_stats *st,
+			 const struct rec_counts *rc, GError **err)
+{
+	char *text = counts_json(in, st, rc);
+	bool ok = g_file_set_contents(path, text, -1, err);
+
+	g_free(text);
+	return ok;
 }
 
 int main(int argc, char **argv)
@@ -134,6 +258,7 @@ int main(int argc, char **argv)
 	GOptionContext *ctx = g_option_context_new("IN OUT - convert or import an s2sim trace");
 	const struct s2_import_format *fmt = NULL;
 	struct s2_import_stats st;
+	struct rec_counts rc = { 0 };
 	struct s2_source *src;
 	struct s2_writer *w;
 	enum encoding to = TO_BINARY;
@@ -158,6 +283,8 @@ int main(int argc, char **argv)
 			    opt_from);
 	if (opt_layout && !import)
 		return fail("--layout: only for an import (--from perf-script, trace-cmd, ftrace or auto)");
+	if (opt_counts && !import)
+		return fail("--counts: only for an import (--from perf-script, trace-cmd, ftrace or auto)");
 	if (import && !fmt && (src = s2_source_open(argv[1], NULL)))
 		import = false;		/* --from auto found an s2sim trace */
 	else if (import)
@@ -169,10 +296,15 @@ int main(int argc, char **argv)
 	if (!opt_to && strncmp(src->encoding, "binary", 6) == 0)
 		to = TO_TEXT;
 	w = open_writer(argv[2], to, &src->hdr, &err);
-	if (w && copy_records(src, w, &err))
+	if (w && copy_records(src, w, &rc, &err))
 		s2_writer_commit(w, &err);
 	else if (w)
 		s2_writer_abort(w);
+	if (!err && opt_counts && !import)	/* --from auto found an s2sim trace */
+		g_set_error(&err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO,
+			    "--counts: %s is an s2sim trace, not a recording", argv[1]);
+	else if (!err && opt_counts)
+		write_counts(opt_counts, argv[1], &st, &rc, &err);
 	if (!err && import)
 		print_import_summary(argv[1], opt_layout, &st);
 	s2_source_close(src);
