@@ -34,13 +34,21 @@ struct s2_event {
 
 #define S2_EVENT_IDLE UINT32_MAX
 
+/* A heap slot carries the event's ordering keys, so comparisons stay in the array. */
+struct s2_heap_slot {
+	uint64_t when;
+	uint64_t order;		/* prio << 44 | seq */
+	struct s2_event *ev;
+};
+
 struct s2_engine {
 	uint64_t now;
 	uint64_t next_seq;
 	uint64_t nr_fired;
-	struct s2_event **heap;	/* 4-ary min-heap on (when, prio, seq) */
+	struct s2_heap_slot *heap;	/* 4-ary min-heap on (when, order) */
 	uint32_t len, cap;
 	bool stop;
+	struct s2_event *firing;	/* still in the heap while its handler runs */
 };
 
 void s2_engine_init(struct s2_engine *eng);

@@ -81,7 +81,7 @@ static void test_hold_model_against_sort(void)
 		s2_engine_schedule(&eng, &ev[i], g_rand_int_range(rng, 0, 1000));
 	}
 	for (int s = 0; s < STEPS; s++) {
-		struct s2_event *e = eng.heap[0];
+		struct s2_event *e = eng.heap[0].ev;
 
 		g_assert_true(e->when > last_when || (e->when == last_when && e->seq > last_seq) || s == 0);
 		last_when = e->when;
