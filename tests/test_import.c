@@ -396,6 +396,63 @@ static void test_trap_reg_without_toggle_is_vmreg(void)
 	g_free(path);
 }
 
+/*
+ * Function-tracer lines and CMO kprobes are counted, never written:
+ * ftrace's trace_pipe (detected from its first line, a function line with
+ * the sym-offset option), clone suffixes, callers that lose the cause, and
+ * trace-cmd report's "function: f <-- p" events.
+ */
+#define FT(ts, text)	"       CPU 0/KVM-4321    [003]   3000." ts ": " text "\n"
+#define TC(ts, text)	"       CPU 0/KVM-4321  [003]  1234." ts ": " text "\n"
+
+static void test_function_lines_are_counted(void)
+{
+	char *ft = write_tmp(
+		FT("000001", "kvm_pgtable_stage2_map+0x0/0x1a0 <-kvm_handle_guest_abort+0x2c4/0x9d0")
+		FT("000002", "clean_dcache_guest_page <-stage2_flush_walker.isra.0")
+		FT("000003", "__kvm_tlb_flush_vmid_ipa <-stage2_put_pte")
+		FT("000004", "kvm_pgtable_stage2_map <-kvm_set_spte_gfn")
+		FT("000005", "__kvm_tlb_flush_vmid <-kvm_flush_remote_tlbs")
+		FT("000006", "handle_mm_fault <-__get_user_pages")
+		FT("000007", "dclean: (clean_dcache_guest_page+0x0/0x30) size=4096")
+		FT("000008", "iinval: (invalidate_icache_guest_page+0x0/0x40) size=0x10000")
+		FT("000009", "kvm_entry: PC: 0x0000000040080000"));
+	char *tc = write_tmp("cpus=4\n"
+		TC("567890", "function:             kvm_pgtable_stage2_relax_perms <-- kvm_handle_guest_abort")
+		TC("567891", "function:                clean_dcache_guest_page <-- stage2_unmap_walker")
+		TC("567931", "kvm_entry:            PC: 0xffff800010a1b2c4"));
+	struct s2_import_stats st;
+	GError *err = NULL;
+	struct s2_source *src = s2_import_open(ft, NULL, NULL, &st, &err);
+
+	g_assert_no_error(err);
+	g_assert_cmpstr(st.tool, ==, "ftrace");
+	g_assert_cmpuint(st.function_lines, ==, 6);
+	g_assert_cmpuint(st.calls[S2_CALL_MAP_FAULT], ==, 1);
+	g_assert_cmpuint(st.calls[S2_CALL_MAP_CHANGE_PTE], ==, 1);
+	g_assert_cmpuint(st.calls[S2_CALL_DCLEAN_VMFLUSH], ==, 1);
+	g_assert_cmpuint(st.calls[S2_CALL_TLBI_IPA_OTHER], ==, 1);
+	g_assert_cmpuint(st.calls[S2_CALL_TLBI_REMOTE], ==, 1);
+	g_assert_cmpuint(st.probe_events, ==, 2);
+	g_assert_cmpuint(st.dclean_bytes, ==, 4096);
+	g_assert_cmpuint(st.iinval_bytes, ==, 65536);
+	g_assert_cmpuint(st.ignored, ==, 0);
+	g_assert_cmpuint(st.records, ==, 0);
+	s2_source_close(src);
+	src = s2_import_open(tc, NULL, NULL, &st, &err);
+	g_assert_no_error(err);
+	g_assert_cmpstr(st.tool, ==, "trace-cmd");
+	g_assert_cmpuint(st.function_lines, ==, 2);
+	g_assert_cmpuint(st.calls[S2_CALL_RELAX], ==, 1);
+	g_assert_cmpuint(st.calls[S2_CALL_DCLEAN_UNMAP], ==, 1);
+	g_assert_cmpuint(st.ignored, ==, 0);
+	s2_source_close(src);
+	g_unlink(ft);
+	g_unlink(tc);
+	g_free(ft);
+	g_free(tc);
+}
+
 static char *write_tmp(const char *text)
 {
 	char *path = NULL;
@@ -722,6 +779,47 @@ static void test_ftrace_import_replays_in_sim(gconstpointer data)
 	g_free(lay);
 }
 
+/*
+ * trace-conv --counts: what tests/data/import-ftrace-boot.txt itself
+ * counts (lines of the excerpt, by hand): 5 kvm_pgtable_stage2_map from the
+ * fault path, 10 clean_dcache_guest_page from stage2_flush_walker, 4
+ * kvm_toggle_cache calls; whole-VM flushes 2 toggles that changed the state
+ * + 1 kvm_set_way_flush event; no kprobe.  Not for an s2sim trace.
+ */
+static void test_conv_counts(void)
+{
+	char *in = data_path("import-ftrace-boot.txt"), *lay = data_path("import-ftrace-boot-layout.txt");
+	char *dir = g_dir_make_tmp("s2conv-XXXXXX", NULL);
+	char *out = g_build_filename(dir, "t.trace", NULL), *json = g_build_filename(dir, "c.json", NULL);
+	const char *args[] = { "--from", "ftrace", "--to", "text", "--counts", json, "--layout", lay,
+			       in, out, NULL };
+	const char *again[] = { "--counts", json, out, json, NULL };
+	JsonParser *p = json_parser_new();
+	char *so, *se;
+
+	g_assert_cmpint(run(args, &so, &se), ==, 0);
+	g_assert_nonnull(strstr(se, "function tracer: 31 lines; kvm_pgtable_stage2_map 5 (faults)"));
+	g_free(so), g_free(se);
+	g_assert_true(json_parser_load_from_file(p, json, NULL));
+	g_assert_cmpint(json_int(p, "tracepoints/translation"), ==, 5);
+	g_assert_cmpint(json_int(p, "tracepoints/permission"), ==, 1);
+	g_assert_cmpint(json_int(p, "tracepoints/vmflush_by_toggle"), ==, 2);
+	g_assert_cmpint(json_int(p, "tracepoints/vmflushes"), ==, 3);
+	g_assert_cmpint(json_int(p, "tracepoints/host_unmaps"), ==, 1);
+	g_assert_cmpint(json_int(p, "functions/lines"), ==, 31);
+	g_assert_cmpint(json_int(p, "functions/map_fault"), ==, 5);
+	g_assert_cmpint(json_int(p, "functions/dclean_vmflush"), ==, 10);
+	g_assert_cmpint(json_int(p, "functions/toggle_cache"), ==, 4);
+	g_assert_true(JSON_NODE_HOLDS_NULL(json_object_get_member(
+		json_node_get_object(json_parser_get_root(p)), "kprobes")));
+	g_object_unref(p);
+	g_unlink(json);
+	check_conv_fails(again, json, "--counts: only for an import");
+	g_unlink(out);
+	g_rmdir(dir);
+	g_free(out), g_free(json), g_free(dir), g_free(in), g_free(lay);
+}
+
 /* trace-conv text -> binary-zstd -> binary -> text gives back the same text. */
 static void test_conv_round_trip(void)
 {
@@ -783,9 +881,12 @@ int main(int argc, char **argv)
 			test_faults_only_uses_gaps);
 	g_test_add_func("/traces/import/no-layout-derives-memslots-from-ipas", test_default_layout);
 	g_test_add_func("/traces/import/bad-input-names-file-and-line", test_bad_input);
+	g_test_add_func("/traces/import/function-tracer-lines-and-kprobes-are-counted",
+			test_function_lines_are_counted);
 	g_test_add_func("/traces/conv/import-prints-summary-with-mmio-count", test_conv_import_summary);
 	g_test_add_func("/traces/conv/failure-is-one-line-exit-2-no-output", test_conv_failures);
 	g_test_add_func("/traces/conv/text-zstd-binary-text-round-trip", test_conv_round_trip);
+	g_test_add_func("/traces/conv/counts-writes-what-the-recording-counted", test_conv_counts);
 	{
 		static const struct replay_case trace = { "import-ftrace-trace.txt", G_N_ELEMENTS(ftrace_trace),
 			  "host: unmap 5, change-pte 2; dropped: outside every memslot 1", NULL, NULL },
