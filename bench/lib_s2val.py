@@ -288,11 +288,20 @@ class BootCount:
         return d is not None and abs(d) <= tol
 
 
+def recorded_functions(rec):
+    """The function-tracer counts of trace-conv --counts, or None: lines of
+    none of the functions counted (another filter) record nothing."""
+    fn = rec.get("functions")
+    if fn and any(v for k, v in fn.items() if k != "lines"):
+        return fn
+    return None
+
+
 def boot_counts(t, rec):
     """The counts of issue 10.7, from sim's totals `t` and trace-conv's
     --counts `rec`.  What each function call and tracepoint counts, and why
     the pairs are the same thing: bench/README.md and traces/import_calls.c."""
-    tp, fn, kp = rec["tracepoints"], rec.get("functions"), rec.get("kprobes")
+    tp, fn, kp = rec["tracepoints"], recorded_functions(rec), rec.get("kprobes")
     f = (lambda k: fn[k]) if fn else (lambda k: None)
     o, e = t["outcomes"], t["eagain"]
     tl = t["tlbi"]
