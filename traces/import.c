@@ -703,7 +703,12 @@ const struct s2_import_format *const s2_import_formats[] = {
 static GRegex *compile(const char *pattern)
 {
 	GError *err = NULL;
-	GRegex *re = g_regex_new(pattern, G_REGEX_OPTIMIZE, 0, &err);
+	/*
+	 * RAW: match bytes, not UTF-8.  The tools print a thread's comm as the
+	 * kernel holds it, any bytes; PCRE in UTF-8 mode reads past the end
+	 * of a line that is not valid UTF-8 (a crash found by fuzzing).
+	 */
+	GRegex *re = g_regex_new(pattern, G_REGEX_OPTIMIZE | G_REGEX_RAW, 0, &err);
 
 	/* the patterns are constants of this program */
 	g_assert_no_error(err);
@@ -870,6 +875,12 @@ static bool handle_line(struct importer *im, char *line, GError **err)
 	return h->handle(im, t, ts, ev.fields, err);
 }
 
+/*
+ * No event line comes near this; a longer line is not a kernel trace, and
+ * GRegex's backtracking over a line of 10^6 blanks takes minutes.
+ */
+#define MAX_LINE	(64 << 10)
+
 static bool read_lines(struct importer *im, FILE *f, GError **err)
 {
 	char *line = NULL;
@@ -882,7 +893,13 @@ static bool read_lines(struct importer *im, FILE *f, GError **err)
 		im->st->lines++;
 		if (len && line[len - 1] == '\n')
 			line[--len] = '\0';
-		ok = handle_line(im, line, err);
+		if (len > MAX_LINE)
+			ok = line_err(im, err, "line longer than %d characters: not a kernel trace",
+				      MAX_LINE);
+		else if (memchr(line, '\0', len))	/* the C strings below would end there */
+			ok = line_err(im, err, "NUL byte: not the text of a kernel trace");
+		else
+			ok = handle_line(im, line, err);
 	}
 	if (ok && ferror(f)) {
 		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO, "%s: read error: %s",
@@ -960,7 +977,8 @@ static bool default_layout(struct importer *im, struct s2_trace_header *h, GErro
 		if (s2_rec_is_access(r))
 			g_array_append_val(gib, g);
 	}
-	qsort(gib->data, gib->len, sizeof(uint64_t), cmp_u64);
+	if (gib->len)	/* qsort's base must not be NULL, even for 0 elements */
+		qsort(gib->data, gib->len, sizeof(uint64_t), cmp_u64);
 	for (guint i = 0; ok && i < gib->len;) {
 		uint64_t first = g_array_index(gib, uint64_t, i), last = first;
 		struct s2_memslot *s = &h->slots[h->nr_slots];
