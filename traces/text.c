@@ -26,30 +26,53 @@ struct text_source {
 	s2_trace_error_at(err, (t)->base.path, (t)->lineno, __VA_ARGS__)
 
 /*
+ * One line into t->line, without its newline: 1, or 0 at the end of the
+ * file, -1 on error.  Read byte by byte rather than with fgets, which
+ * cannot tell a NUL byte from the end of the line: text after a NUL would
+ * be dropped silently and the rest of the line parsed as if it were all.
+ */
+static int read_line(struct text_source *t, GError **err)
+{
+	size_t len = 0;
+	int c, high = 0;
+
+	t->lineno++;
+	while ((c = getc_unlocked(t->f)) != EOF && c != '\n') {
+		if (len == MAX_LINE)
+			return parse_err(t, err, "line longer than %d characters", MAX_LINE), -1;
+		if (!c)
+			return parse_err(t, err, "NUL byte at column %zu: not a text trace", len + 1), -1;
+		high |= c;
+		t->line[len++] = c;
+	}
+	if (ferror(t->f)) {
+		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO,
+			    "%s: read error: %s", t->base.path, g_strerror(errno));
+		return -1;
+	}
+	if (c == EOF && !len) {
+		t->lineno--;	/* there was no line */
+		return 0;
+	}
+	t->line[len] = '\0';
+	/* phase names reach the JSON output, which must be UTF-8 */
+	if (high & 0x80 && !g_utf8_validate(t->line, len, NULL))
+		return parse_err(t, err, "not UTF-8 text"), -1;
+	return 1;
+}
+
+/*
  * Next meaningful line split into fields; comments and blank lines skipped.
  * Returns the field count, 0 at end of file, -1 on error.
  */
 static int next_line(struct text_source *t, char **field, GError **err)
 {
 	for (;;) {
-		size_t len;
-		int n = 0;
+		int n = 0, ret = read_line(t, err);
 		char *p, *hash;
 
-		if (!fgets(t->line, sizeof(t->line), t->f)) {
-			if (ferror(t->f)) {
-				g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO,
-					    "%s: read error: %s", t->base.path, g_strerror(errno));
-				return -1;
-			}
-			return 0;
-		}
-		t->lineno++;
-		len = strlen(t->line);
-		if (len > MAX_LINE || (len == MAX_LINE && t->line[len - 1] != '\n')) {
-			parse_err(t, err, "line longer than %d characters", MAX_LINE);
-			return -1;
-		}
+		if (ret <= 0)
+			return ret;
 		hash = strchr(t->line, '#');
 		if (hash)
 			*hash = '\0';
@@ -206,8 +229,13 @@ static bool parse_header_key(struct text_source *t, char **f, int n,
 		if (!parse_u32(f[1], 100000, &h->freq_mhz) || !h->freq_mhz)
 			return parse_err(t, err, "freq-mhz must be 1..100000");
 	} else if (!strcmp(f[0], "ipa-bits")) {
-		if (!parse_u32(f[1], 64, &h->ipa_bits))
-			return parse_err(t, err, "bad ipa-bits '%s'", f[1]);
+		/*
+		 * Checked here, not only with the whole header: a memslot line
+		 * after it is checked against 1 << ipa-bits at once, which is
+		 * undefined from 64 on.
+		 */
+		if (!parse_u32(f[1], 48, &h->ipa_bits) || h->ipa_bits < 32)
+			return parse_err(t, err, "ipa-bits must be 32..48, got '%s'", f[1]);
 	} else if (!strcmp(f[0], "vcpus")) {
 		if (!parse_u32(f[1], S2_TRACE_MAX_VCPUS, &h->nr_vcpus) || !h->nr_vcpus)
 			return parse_err(t, err, "vcpus must be 1..%d", S2_TRACE_MAX_VCPUS);
