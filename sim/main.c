@@ -6,6 +6,8 @@
  * 3 a --check invariant failed (a bug in s2sim).
  * An output file is written whole or not at all.
  */
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +96,68 @@ static bool parse_window(uint64_t *start, uint64_t *end, GError **err)
 	return true;
 }
 
+/* Two names of one file: the same path, or the same existing inode. */
+static bool same_file(const char *a, const char *b)
+{
+	char *ca = g_canonicalize_filename(a, NULL), *cb = g_canonicalize_filename(b, NULL);
+	GStatBuf sa, sb;
+	bool same = !strcmp(ca, cb) || (!g_stat(a, &sa) && !g_stat(b, &sb) &&
+					sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
+
+	g_free(ca);
+	g_free(cb);
+	return same;
+}
+
+/*
+ * Options that contradict each other, and output files that cannot be
+ * written, are refused before the run: otherwise a long run would end
+ * without its JSON, or an output would silently replace the trace or the
+ * other output.
+ */
+static bool check_options(const char *trace, GError **err)
+{
+	const char *out[] = { opt_json, opt_timeline };
+	const char *name[] = { "--json", "--timeline" };
+
+	if (opt_window && !opt_timeline) {
+		g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+			    "--timeline-window needs --timeline");
+		return false;
+	}
+	if (opt_json && opt_timeline && same_file(opt_json, opt_timeline)) {
+		g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+			    "--json and --timeline name the same file '%s'", opt_json);
+		return false;
+	}
+	for (int i = 0; i < 2; i++) {
+		char *dir;
+		bool ok;
+
+		if (!out[i])
+			continue;
+		if (same_file(out[i], trace)) {
+			g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+				    "%s %s would overwrite the trace", name[i], out[i]);
+			return false;
+		}
+		if (g_file_test(out[i], G_FILE_TEST_IS_DIR)) {
+			g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+				    "%s %s: is a directory", name[i], out[i]);
+			return false;
+		}
+		dir = g_path_get_dirname(out[i]);
+		ok = !g_access(dir, W_OK);
+		if (!ok)
+			g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "%s %s: %s",
+				    name[i], out[i], g_strerror(errno));
+		g_free(dir);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 static int run(const char *trace)
 {
 	GError *err = NULL;
@@ -129,21 +193,26 @@ static int run(const char *trace)
 			ret = 3;
 		goto out;
 	}
+	/* JSON first: if it fails, the timeline is still uncommitted and dropped */
+	if (opt_json) {
+		char *json = s2_report_json(sim, trace);
+		bool ok = g_file_set_contents(opt_json, json, -1, &err);
+
+		g_free(json);
+		if (!ok) {
+			g_prefix_error(&err, "--json: ");
+			goto out;
+		}
+	}
 	if (tl) {
 		bool ok = s2_timeline_commit(tl, sim->nr_vcpus, &err);
 
 		tl = NULL;
-		if (!ok)
-			goto out;
-	}
-	if (opt_json) {
-		char *json = s2_report_json(sim, trace);
-
-		if (!g_file_set_contents(opt_json, json, -1, &err)) {
-			g_free(json);
+		if (!ok) {
+			if (opt_json)
+				g_unlink(opt_json);	/* all outputs or none */
 			goto out;
 		}
-		g_free(json);
 	}
 	if (!opt_quiet)
 		s2_report_summary(stdout, sim, trace);
@@ -184,6 +253,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sim: usage: sim --policy=NAME [--profile=NAME] [--json FILE] TRACE\n");
 		return 2;
 	}
+	if (!check_options(argv[1], &err))
+		return die(NULL, err);
 	ret = run(argv[1]);
 	return ret;
 }
