@@ -56,11 +56,16 @@ static GKeyFile *open_policies(const char **path, char **owned, GError **err)
 static bool pick(GKeyFile *kf, const char *path, const char *name, const char *key,
 		 const struct choice *choices, int *out, GError **err)
 {
-	char *val = g_key_file_get_string(kf, name, key, NULL);
+	GError *kerr = NULL;
+	char *val = g_key_file_get_string(kf, name, key, &kerr);
 	bool ok = false;
 
 	if (!val) {
-		g_set_error(err, S2_MODEL_ERROR, 0, "%s: [%s] %s: missing", path, name, key);
+		/* a value that is not UTF-8 is there, but unreadable: not "missing" */
+		g_set_error(err, S2_MODEL_ERROR, 0, "%s: [%s] %s: %s", path, name, key,
+			    g_error_matches(kerr, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND) ?
+			    "missing" : "not UTF-8 text");
+		g_error_free(kerr);
 		return false;
 	}
 	for (const struct choice *c = choices; c->word; c++) {

@@ -384,7 +384,9 @@ static int parse_access(struct text_source *t, char **f, int n, struct s2_record
 	default:
 		return parse_err(t, err, "access must be R, W or X, got '%s'", f[2]), -1;
 	}
-	if (!parse_u64(f[3], &r->ipa) || r->ipa >= (1ULL << h->ipa_bits))
+	if (!parse_u64(f[3], &r->ipa))
+		return parse_err(t, err, "bad ipa '%s' (a decimal or 0x number)", f[3]), -1;
+	if (r->ipa >= (1ULL << h->ipa_bits))
 		return parse_err(t, err, "ipa '%s' is outside the %u-bit IPA space",
 				 f[3], h->ipa_bits), -1;
 	return 1;

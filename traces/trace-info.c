@@ -78,8 +78,13 @@ int main(int argc, char **argv)
 		g_error_free(err);
 		return 2;
 	}
-	if (argc != 2 || opt_window < 0) {
-		fprintf(stderr, "trace-info: expected one TRACE and a window >= 0 (see --help)\n");
+	if (opt_window < 0) {
+		fprintf(stderr, "trace-info: --window must be >= 0, got %" G_GINT64_FORMAT "\n",
+			opt_window);
+		return 2;
+	}
+	if (argc != 2) {
+		fprintf(stderr, "trace-info: expected one TRACE (see --help)\n");
 		return 2;
 	}
 	if (!s2_trace_info_compute(argv[1], opt_window, &info, &err)) {
