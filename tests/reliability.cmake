@@ -3,3 +3,5 @@
 # binary forms and across reruns.
 s2_add_test(test_bad_input test_bad_input.c PkgConfig::GLIB)
 add_dependencies(test_bad_input sim trace-conv trace-info)
+s2_add_test(test_determinism test_determinism.c PkgConfig::GLIB)
+add_dependencies(test_determinism sim trace-conv)
