@@ -241,7 +241,6 @@ static uint64_t op_topup(struct s2_vm *vm, struct s2_vcpu_model *v, struct s2_fa
 
 /* All read faults on never-written anonymous memory map this one page. */
 #define S2_ZERO_PAGE_PHYS	0x0000fffffffff000ULL
-#define HOST_PAGE_ZERO		UINT64_MAX	/* host_pages value: the zero page is mapped */
 
 /*
  * A read of never-touched anonymous small-page memory: GUP without
@@ -250,15 +249,14 @@ static uint64_t op_topup(struct s2_vm *vm, struct s2_vcpu_model *v, struct s2_fa
  * to it breaks the copy-on-write: a new zeroed page, and the MMU-notifier
  * sequence (unmap, change_pte, end) run from this vCPU's GUP.
  */
-static uint64_t gup_zero_page(struct s2_vm *vm, struct s2_fault *f, PWord_t state, uint64_t key,
-			      uint64_t now)
+static uint64_t gup_zero_page(struct s2_vm *vm, struct s2_fault *f, enum s2_host_state state,
+			      uint64_t key, uint64_t now)
 {
 	uint64_t cycles;
 
 	if (!f->write_fault) {
-		if (!state)
-			JLI(state, vm->host_pages[f->slot], key);
-		*state = HOST_PAGE_ZERO;
+		if (state == S2_HOST_UNTOUCHED)
+			s2_host_set_zero(&vm->host[f->slot], key);
 		f->writable = false;
 		f->phys = S2_ZERO_PAGE_PHYS;
 		return 0;
@@ -268,7 +266,7 @@ static uint64_t gup_zero_page(struct s2_vm *vm, struct s2_fault *f, PWord_t stat
 	vm->c.host_pages_zeroed++;
 	vm->c.zero_bytes += 4096;
 	f->zeroed_bytes = 4096;
-	*state = now + cycles;
+	s2_host_set_populating(&vm->host[f->slot], key, now, now + cycles);
 	s2_push_notifier_cow(vm, f, f->ipa);
 	return cycles;
 }
@@ -287,31 +285,28 @@ static uint64_t op_gup(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
 	const struct s2_memslot *slot = fault_slot(vm, f);
 	uint64_t host_page = s2_backing_host_page(slot->backing);
 	uint64_t key = fault_hva(slot, f->ipa) / host_page;
-	uint64_t cycles = 0;
-	PWord_t ready;
+	enum s2_host_state state;
+	uint64_t cycles, ready = 0;
 
 	f->mmu_seq = vm->mmu_seq;	/* "mmu_seq = kvm->mmu_notifier_seq; smp_rmb();" */
 	f->writable = !slot->readonly && !(f->logging && !f->write_fault);
 	if (slot->populated)
 		return 0;
-	JLG(ready, vm->host_pages[f->slot], key);
-	if (slot->backing == S2_BACKING_4K && (!ready || *ready == HOST_PAGE_ZERO)) {
-		if (!f->write_fault || ready)
-			return gup_zero_page(vm, f, ready, key, now);
-	}
-	if (ready && *ready <= now)
+	state = s2_host_page(&vm->host[f->slot], key, now, &ready);
+	if (state == S2_HOST_RESIDENT)
 		return 0;
-	if (ready && (slot->backing == S2_BACKING_HUGETLB_2M ||
-		      slot->backing == S2_BACKING_HUGETLB_1G))
-		return *ready - now;
+	if (slot->backing == S2_BACKING_4K &&
+	    (state == S2_HOST_ZERO || (state == S2_HOST_UNTOUCHED && !f->write_fault)))
+		return gup_zero_page(vm, f, state, key, now);
+	if (state == S2_HOST_POPULATING && (slot->backing == S2_BACKING_HUGETLB_2M ||
+					    slot->backing == S2_BACKING_HUGETLB_1G))
+		return ready - now;
 	cycles = s2_profile_zero_cycles(vm->prof, host_page);
-	vm->c.zero_duplicate += ready != NULL;
+	vm->c.zero_duplicate += state == S2_HOST_POPULATING;
 	vm->c.host_pages_zeroed++;
 	vm->c.zero_bytes += host_page;
 	f->zeroed_bytes = host_page;
-	if (!ready)
-		JLI(ready, vm->host_pages[f->slot], key);
-	*ready = ready && *ready ? MIN(*ready, now + cycles) : now + cycles;
+	s2_host_set_populating(&vm->host[f->slot], key, now, now + cycles);
 	return cycles;
 }
 

@@ -128,6 +128,26 @@ struct s2_lock {
 	uint32_t head, len, cap;
 };
 
+enum s2_host_state {
+	S2_HOST_UNTOUCHED,
+	S2_HOST_ZERO,		/* read but never written: the shared zero page */
+	S2_HOST_POPULATING,	/* being allocated and zeroed until *ready */
+	S2_HOST_RESIDENT,
+};
+
+struct s2_host_pages {
+	void *resident;		/* Judy1 of host page indices */
+	void *zero;		/* Judy1 */
+	void *populating;	/* JudyL: index -> cycle it is ready */
+	uint64_t nr_populating, sweep_at;
+};
+
+enum s2_host_state s2_host_page(struct s2_host_pages *h, uint64_t key, uint64_t now,
+				uint64_t *ready);
+void s2_host_set_zero(struct s2_host_pages *h, uint64_t key);
+void s2_host_set_populating(struct s2_host_pages *h, uint64_t key, uint64_t now, uint64_t ready);
+void s2_host_pages_free(struct s2_host_pages *h);
+
 struct s2_break {
 	uint64_t start, end;
 };
@@ -138,7 +158,7 @@ struct s2_vm {
 	const struct s2_policy *pol;
 	struct s2_pgt pgt;
 	bool logging[S2_TRACE_MAX_SLOTS];
-	void *host_pages[S2_TRACE_MAX_SLOTS];	/* JudyL: host page index -> cycle it is ready */
+	struct s2_host_pages host[S2_TRACE_MAX_SLOTS];
 	struct s2_lock lock;
 	uint64_t dvm_free_at;			/* the machine-wide DVM server */
 	struct s2_break breaks[S2_MAX_BREAKS];

@@ -77,12 +77,8 @@ void s2_vm_free(struct s2_vm *vm)
 {
 	if (!vm)
 		return;
-	for (uint32_t i = 0; i < vm->hdr.nr_slots; i++) {
-		Word_t bytes;
-
-		JLFA(bytes, vm->host_pages[i]);
-		(void)bytes;
-	}
+	for (uint32_t i = 0; i < vm->hdr.nr_slots; i++)
+		s2_host_pages_free(&vm->host[i]);
 	s2pt_destroy(&vm->pgt);
 	s2_lock_destroy(&vm->lock);
 	g_free(vm->check_failure);

@@ -229,6 +229,7 @@ struct bin_source {
 	/* mmap */
 	const uint8_t *map;
 	size_t map_len;
+	size_t dropped;		/* pages below this offset were given back */
 	/* zstd */
 	ZSTD_DCtx *dctx;
 	uint8_t *ibuf, *obuf;
@@ -291,12 +292,30 @@ static bool mmap_start(struct bin_source *b, GError **err)
 	return true;
 }
 
+#define DROP_CHUNK	(32UL << 20)
+
+/*
+ * Records are read once, front to back: give back the pages behind the
+ * reader so that a trace of billions of records does not stay resident
+ * (the file's page cache keeps them; re-reading would only fault them in).
+ */
+static void mmap_drop_behind(struct bin_source *b, size_t off)
+{
+	size_t upto = off & ~(DROP_CHUNK - 1);
+
+	if (upto <= b->dropped + DROP_CHUNK)
+		return;
+	madvise((void *)(b->map + b->dropped), upto - b->dropped, MADV_DONTNEED);
+	b->dropped = upto;
+}
+
 static const uint8_t *mmap_peek(struct bin_source *b, uint64_t off, size_t len)
 {
 	if (off > b->map_len || len > b->map_len - off) {
 		b->why = "file ends early";
 		return NULL;
 	}
+	mmap_drop_behind(b, off);
 	return b->map + off;
 }
 
@@ -572,13 +591,25 @@ static int read_header(struct bin_source *b, GError **err)
 	return 0;
 }
 
-/* A plain file is checked whole before its first record is handed out. */
+/*
+ * A plain file is checked whole before its first record is handed out,
+ * a chunk at a time, each chunk's pages given back once summed.
+ */
 static int check_records_sum(struct bin_source *b, GError **err)
 {
+	size_t off = b->l.records_off, end = off + b->l.nr_records * REC_LEN;
+
 	if (b->in->streaming)
 		return 0;
-	b->sum = s2_binary_checksum(S2_BINARY_SUM_INIT, b->map + b->l.records_off,
-				    b->l.nr_records * REC_LEN);
+	b->sum = S2_BINARY_SUM_INIT;
+	while (off < end) {
+		size_t len = MIN(end - off, DROP_CHUNK);
+
+		b->sum = s2_binary_checksum(b->sum, b->map + off, len);
+		off += len;
+		mmap_drop_behind(b, off);
+	}
+	b->dropped = 0;		/* the reader starts again from the front */
 	if (b->sum != b->l.records_sum)
 		return bin_err(b, err, b->l.nr_records, "checksum mismatch over the records (stored 0x%016"
 			       PRIx64 ", computed 0x%016" PRIx64 ")", b->l.records_sum, b->sum);
