@@ -1,11 +1,26 @@
 /*
  * traces/cursor.c - per-vCPU queues over one front-to-back read of a trace.
  */
+#include <string.h>
+
 #include "cursor.h"
 
+/*
+ * A parked vCPU record in 16 bytes (its queue says whose it is): how far
+ * the vCPUs drift apart decides how many are parked, so their size is the
+ * cursor's memory.  Host records are parked whole.
+ */
+struct s2_parked {
+	uint64_t word;		/* delta (48 bits) | kind << 48 (4 bits) | arg << 52 (12 bits) */
+	uint64_t ipa;
+};
+
+#define PARKED_DELTA	((1ULL << 48) - 1)
+
 struct s2_queue {
-	struct s2_record *buf;
-	uint32_t head, len, cap;	/* ring buffer */
+	uint8_t *buf;
+	uint32_t head, len, cap;	/* ring buffer of esize-byte entries */
+	uint32_t esize;
 };
 
 struct s2_cursor {
@@ -28,6 +43,9 @@ struct s2_cursor *s2_cursor_new(struct s2_source *src)
 	c->src = src;
 	c->nr_vcpus = src->hdr.nr_vcpus;
 	c->q = g_new0(struct s2_queue, c->nr_vcpus + 1);	/* the last: host records */
+	for (uint32_t i = 0; i < c->nr_vcpus; i++)
+		c->q[i].esize = sizeof(struct s2_parked);
+	c->q[c->nr_vcpus].esize = sizeof(struct s2_record);
 	c->host_budget = 64ULL * (c->nr_vcpus + 1);
 	return c;
 }
@@ -43,28 +61,52 @@ void s2_cursor_free(struct s2_cursor *c)
 }
 
 /* Ring buffers of a power-of-two size, so that wrapping is a mask. */
-static void queue_push(struct s2_queue *q, const struct s2_record *r)
+static void queue_push(struct s2_queue *q, const void *entry)
 {
 	if (q->len == q->cap) {
 		uint32_t ncap = q->cap ? q->cap * 2 : 16;
-		struct s2_record *nb = g_new(struct s2_record, ncap);
+		uint8_t *nb = g_malloc((size_t)ncap * q->esize);
 
 		for (uint32_t i = 0; i < q->len; i++)
-			nb[i] = q->buf[(q->head + i) & (q->cap - 1)];
+			memcpy(nb + (size_t)i * q->esize,
+			       q->buf + (size_t)((q->head + i) & (q->cap - 1)) * q->esize, q->esize);
 		g_free(q->buf);
 		q->buf = nb;
 		q->cap = ncap;
 		q->head = 0;
 	}
-	q->buf[(q->head + q->len) & (q->cap - 1)] = *r;
+	memcpy(q->buf + (size_t)((q->head + q->len) & (q->cap - 1)) * q->esize, entry, q->esize);
 	q->len++;
 }
 
-static void queue_pop(struct s2_queue *q, struct s2_record *out)
+static void queue_pop(struct s2_queue *q, void *entry)
 {
-	*out = q->buf[q->head];
+	memcpy(entry, q->buf + (size_t)q->head * q->esize, q->esize);
 	q->head = (q->head + 1) & (q->cap - 1);
 	q->len--;
+}
+
+/* Every vCPU record fits: deltas are at most 2^48, arguments small (s2_record_validate). */
+static void park(struct s2_queue *q, const struct s2_record *r)
+{
+	struct s2_parked p = {
+		.word = r->delta | (uint64_t)r->kind << 48 | (uint64_t)r->arg << 52,
+		.ipa = r->ipa,
+	};
+
+	g_assert(r->delta <= PARKED_DELTA && r->kind < 16 && r->arg < 4096);
+	queue_push(q, &p);
+}
+
+static void unpark(struct s2_queue *q, uint32_t vcpu, struct s2_record *r)
+{
+	struct s2_parked p;
+
+	queue_pop(q, &p);
+	*r = (struct s2_record){
+		.delta = p.word & PARKED_DELTA, .ipa = p.ipa, .vcpu = vcpu,
+		.kind = (p.word >> 48) & 15, .arg = p.word >> 52,
+	};
 }
 
 void s2_cursor_set_host_budget(struct s2_cursor *c, uint64_t records)
@@ -111,7 +153,10 @@ static bool fill(struct s2_cursor *c, uint32_t q, GError **err)
 			notify(c);
 			break;
 		}
-		queue_push(&c->q[queue_of(c, r.vcpu)], &r);
+		if (r.vcpu == S2_VCPU_HOST)
+			queue_push(&c->q[c->nr_vcpus], &r);
+		else
+			park(&c->q[r.vcpu], &r);
 		c->nr_parked++;
 		if (r.vcpu == S2_VCPU_HOST)
 			notify(c);
@@ -127,7 +172,10 @@ enum s2_cursor_status s2_cursor_next(struct s2_cursor *c, uint32_t vcpu,
 	if (!fill(c, q, err))
 		return S2_CUR_ERROR;
 	if (c->q[q].len) {
-		queue_pop(&c->q[q], out);
+		if (vcpu == S2_VCPU_HOST)
+			queue_pop(&c->q[q], out);
+		else
+			unpark(&c->q[q], vcpu, out);
 		c->nr_parked--;
 		return S2_CUR_RECORD;
 	}
