@@ -1,32 +1,68 @@
 /*
  * model/host.c - the host's side of guest memory: which host pages are
- * resident, which are being populated (and until when), and which guest
- * pages still read the shared zero page.  Three Judy arrays per memslot,
- * so that a resident page costs about a bit, not a word.
+ * resident, which are still being populated (and until when), and which
+ * guest pages still read the shared zero page.
+ *
+ * Residency and zero-page use are Judy1 bit sets, so that a resident page
+ * costs about a bit.  Only the few pages being zeroed right now carry a
+ * ready cycle: a hash for lookup and a FIFO for expiry.  Within a memslot
+ * every population takes the same time, so ready cycles come in the order
+ * populations start and the FIFO front is always the first to expire.
  */
 #include <Judy.h>
 
 #include "internal.h"
 
+struct inflight {
+	uint64_t key, ready;
+};
+
+static void expire(struct s2_host_pages *h, uint64_t now)
+{
+	while (h->fifo_len) {
+		struct inflight *e = &h->fifo[h->fifo_head];
+		gpointer ready;
+
+		if (e->ready > now)
+			break;
+		ready = g_hash_table_lookup(h->inflight, GSIZE_TO_POINTER(e->key));
+		if (GPOINTER_TO_SIZE(ready) == e->ready)
+			g_hash_table_remove(h->inflight, GSIZE_TO_POINTER(e->key));
+		h->fifo_head = (h->fifo_head + 1) & (h->fifo_cap - 1);
+		h->fifo_len--;
+	}
+}
+
+static void fifo_push(struct s2_host_pages *h, uint64_t key, uint64_t ready)
+{
+	if (h->fifo_len == h->fifo_cap) {
+		uint32_t ncap = h->fifo_cap ? h->fifo_cap * 2 : 64;
+		struct inflight *n = g_new(struct inflight, ncap);
+
+		for (uint32_t i = 0; i < h->fifo_len; i++)
+			n[i] = h->fifo[(h->fifo_head + i) & (h->fifo_cap - 1)];
+		g_free(h->fifo);
+		h->fifo = n;
+		h->fifo_cap = ncap;
+		h->fifo_head = 0;
+	}
+	h->fifo[(h->fifo_head + h->fifo_len++) & (h->fifo_cap - 1)] =
+		(struct inflight){ key, ready };
+}
+
 enum s2_host_state s2_host_page(struct s2_host_pages *h, uint64_t key, uint64_t now,
 				uint64_t *ready)
 {
-	PWord_t pv;
 	int rc;
 
 	J1T(rc, h->resident, key);
-	if (rc)
-		return S2_HOST_RESIDENT;
-	JLG(pv, h->populating, key);
-	if (pv) {
-		if (*pv > now) {
-			*ready = *pv;
+	if (rc) {
+		gpointer r = h->inflight ? g_hash_table_lookup(h->inflight, GSIZE_TO_POINTER(key)) : NULL;
+
+		if (r && GPOINTER_TO_SIZE(r) > now) {
+			*ready = GPOINTER_TO_SIZE(r);
 			return S2_HOST_POPULATING;
 		}
-		/* done populating: keep only the bit */
-		JLD(rc, h->populating, key);
-		J1S(rc, h->resident, key);
-		h->nr_populating--;
 		return S2_HOST_RESIDENT;
 	}
 	J1T(rc, h->zero, key);
@@ -41,42 +77,22 @@ void s2_host_set_zero(struct s2_host_pages *h, uint64_t key)
 	(void)rc;
 }
 
-/*
- * Pages whose population finished before @now become resident bits.  Run
- * when the in-flight map has doubled since the last sweep, so each page is
- * swept about once and the map stays as small as the pages in flight.
- */
-static void sweep_populated(struct s2_host_pages *h, uint64_t now)
-{
-	Word_t key = 0;
-	PWord_t pv;
-	int rc;
-
-	JLF(pv, h->populating, key);
-	while (pv) {
-		if (*pv <= now) {
-			J1S(rc, h->resident, key);
-			JLD(rc, h->populating, key);
-			h->nr_populating--;
-		}
-		JLN(pv, h->populating, key);
-	}
-	h->sweep_at = MAX(2 * h->nr_populating, 1024);
-}
-
 /* Resident from @ready on; a racing populator that finishes first wins. */
 void s2_host_set_populating(struct s2_host_pages *h, uint64_t key, uint64_t now, uint64_t ready)
 {
-	PWord_t pv;
+	gpointer old;
 	int rc;
 
+	if (!h->inflight)
+		h->inflight = g_hash_table_new(g_direct_hash, g_direct_equal);
+	expire(h, now);
 	J1U(rc, h->zero, key);
-	JLI(pv, h->populating, key);
-	if (!*pv)
-		h->nr_populating++;
-	*pv = *pv ? MIN(*pv, ready) : ready;
-	if (h->nr_populating >= h->sweep_at)
-		sweep_populated(h, now);
+	J1S(rc, h->resident, key);
+	old = g_hash_table_lookup(h->inflight, GSIZE_TO_POINTER(key));
+	if (old && GPOINTER_TO_SIZE(old) <= ready)
+		return;
+	g_hash_table_insert(h->inflight, GSIZE_TO_POINTER(key), GSIZE_TO_POINTER(ready));
+	fifo_push(h, key, ready);
 	(void)rc;
 }
 
@@ -86,6 +102,8 @@ void s2_host_pages_free(struct s2_host_pages *h)
 
 	J1FA(bytes, h->resident);
 	J1FA(bytes, h->zero);
-	JLFA(bytes, h->populating);
+	if (h->inflight)
+		g_hash_table_destroy(h->inflight);
+	g_free(h->fifo);
 	(void)bytes;
 }

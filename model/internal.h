@@ -136,10 +136,11 @@ enum s2_host_state {
 };
 
 struct s2_host_pages {
-	void *resident;		/* Judy1 of host page indices */
+	void *resident;		/* Judy1 of host page indices (being populated included) */
 	void *zero;		/* Judy1 */
-	void *populating;	/* JudyL: index -> cycle it is ready */
-	uint64_t nr_populating, sweep_at;
+	GHashTable *inflight;	/* index -> cycle it is ready, while being populated */
+	struct inflight *fifo;	/* the same, in the order they expire */
+	uint32_t fifo_head, fifo_len, fifo_cap;
 };
 
 enum s2_host_state s2_host_page(struct s2_host_pages *h, uint64_t key, uint64_t now,
