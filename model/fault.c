@@ -703,7 +703,12 @@ static bool skipped(const struct s2_fault *f, const struct s2_op *op)
  * fault waits for its own cycle.  The result is the same as one event per
  * step, with fewer events.
  */
-static const bool op_private[] = {
+/*
+ * Sized like op_cost_kind, which names every kind: sized by its highest
+ * initialiser (OP_TRAP), this table was read past its end for the kinds
+ * after it (OP_FLUSH_CHUNK..., found by UBSan in test_boot).
+ */
+static const bool op_private[G_N_ELEMENTS(op_cost_kind)] = {
 	[OP_EXIT] = true,
 	[OP_ENTRY] = true,
 	[OP_PREPARE] = true,

@@ -64,8 +64,10 @@ static int list_policies(void)
 	for (int i = 0; names[i]; i++) {
 		struct s2_policy *p = s2_policy_load(names[i], opt_policies, &err);
 
-		if (!p)
+		if (!p) {
+			g_strfreev(names);	/* LeakSanitizer */
 			return die(NULL, err);
+		}
 		printf("%-12s %-18s %s\n", p->name, p->kernel ? p->kernel : "", p->source ? p->source : "");
 		s2_policy_free(p);
 	}

@@ -889,7 +889,8 @@ static bool finish_plain(struct bin_writer *w, struct layout *l, GByteArray *pha
 	l->records_off = FIXED_LEN + w->base.hdr->nr_slots * SLOT_LEN;
 	l->phases_off = records_end(l);
 	head = encode_head(w->base.hdr, l, phases);
-	ok = fwrite(phases->data, 1, phases->len, w->base.f) == phases->len &&
+	/* no phases: data is NULL, which fwrite must not get even for 0 bytes (UBSan) */
+	ok = (!phases->len || fwrite(phases->data, 1, phases->len, w->base.f) == phases->len) &&
 	     !fseek(w->base.f, 0, SEEK_SET) &&
 	     fwrite(head->data, 1, head->len, w->base.f) == head->len;
 	g_byte_array_free(head, TRUE);
