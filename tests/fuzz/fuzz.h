@@ -52,6 +52,18 @@ static inline void fuzz_drain(struct s2_source *src, GError *err)
 	g_clear_error(&err);
 }
 
+/* The binary reader, plain (mmap) or streaming zstd, on exactly @data. */
+static inline void fuzz_read_binary(const uint8_t *data, size_t size, bool zstd)
+{
+	const char *path = fuzz_path(0, data, size);
+	GError *err = NULL;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		abort();
+	fuzz_drain(s2_binary_source_open(path, f, zstd, &err), err);
+}
+
 static inline uint64_t fuzz_get64(const uint8_t *p)
 {
 	uint64_t v;

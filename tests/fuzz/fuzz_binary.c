@@ -4,25 +4,14 @@
  */
 #include "fuzz.h"
 
-static void read_plain(const uint8_t *data, size_t size)
-{
-	const char *path = fuzz_path(0, data, size);
-	GError *err = NULL;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		abort();
-	fuzz_drain(s2_binary_source_open(path, f, false, &err), err);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *fixed = g_memdup2(data, size);
 
-	read_plain(data, size);
+	fuzz_read_binary(data, size, false);
 	fuzz_fix_binary_sums(fixed, size);
 	if (size && memcmp(fixed, data, size))
-		read_plain(fixed, size);
+		fuzz_read_binary(fixed, size, false);
 	g_free(fixed);
 	return 0;
 }

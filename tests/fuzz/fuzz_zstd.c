@@ -10,17 +10,6 @@
 
 #include "fuzz.h"
 
-static void read_zstd(const uint8_t *data, size_t size)
-{
-	const char *path = fuzz_path(0, data, size);
-	GError *err = NULL;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		abort();
-	fuzz_drain(s2_binary_source_open(path, f, true, &err), err);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *plain = g_memdup2(data, size);
@@ -28,15 +17,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *z = g_malloc(cap);
 
 	if (size >= 4 && data[0] == 0x28 && data[1] == 0xb5 && data[2] == 0x2f && data[3] == 0xfd)
-		read_zstd(data, size);
+		fuzz_read_binary(data, size, true);
 	fuzz_fix_binary_sums(plain, size);
 	len = ZSTD_compress(z, cap, plain, size, 1);
 	if (ZSTD_isError(len))
 		abort();
-	read_zstd(z, len);
+	fuzz_read_binary(z, len, true);
 	/* a frame cut short: the reader must say so, not hang or read past it */
 	if (len > 1)
-		read_zstd(z, len - 1 - size % (len - 1));
+		fuzz_read_binary(z, len - 1 - size % (len - 1), true);
 	g_free(z);
 	g_free(plain);
 	return 0;
