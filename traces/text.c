@@ -15,48 +15,86 @@
 #define MAX_LINE	4096
 #define MAX_FIELDS	16
 
+#define READ_CHUNK	(1 << 20)
+
 struct text_source {
 	struct s2_source base;
 	FILE *f;
 	uint64_t lineno;
-	char line[MAX_LINE + 2];
+	char *line;		/* the current line, inside buf, NUL-terminated */
+	char *buf;		/* READ_CHUNK + MAX_LINE + 2 bytes */
+	size_t pos, len;	/* unread bytes: buf[pos .. len) */
+	bool eof;
 };
 
 #define parse_err(t, err, ...) \
 	s2_trace_error_at(err, (t)->base.path, (t)->lineno, __VA_ARGS__)
 
+/* Move the unread tail to the front and read more after it: false at end of file. */
+static bool refill(struct text_source *t, GError **err)
+{
+	size_t got;
+
+	if (t->eof)
+		return false;
+	memmove(t->buf, t->buf + t->pos, t->len - t->pos);
+	t->len -= t->pos;
+	t->pos = 0;
+	got = fread(t->buf + t->len, 1, READ_CHUNK, t->f);
+	t->len += got;
+	if (got < READ_CHUNK) {
+		t->eof = true;
+		if (ferror(t->f)) {
+			g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO,
+				    "%s: read error: %s", t->base.path, g_strerror(errno));
+			return false;
+		}
+	}
+	return got > 0;
+}
+
 /*
  * One line into t->line, without its newline: 1, or 0 at the end of the
- * file, -1 on error.  Read byte by byte rather than with fgets, which
- * cannot tell a NUL byte from the end of the line: text after a NUL would
- * be dropped silently and the rest of the line parsed as if it were all.
+ * file, -1 on error.  Read in large chunks and split with memchr; a NUL
+ * byte is an error rather than an end of line (fgets cannot tell them
+ * apart: text after a NUL would be dropped silently).
  */
 static int read_line(struct text_source *t, GError **err)
 {
-	size_t len = 0;
-	int c, high = 0;
+	char *start, *nl;
+	size_t len;
+	unsigned char high = 0;
 
 	t->lineno++;
-	while ((c = getc_unlocked(t->f)) != EOF && c != '\n') {
-		if (len == MAX_LINE)
-			return parse_err(t, err, "line longer than %d characters", MAX_LINE), -1;
-		if (!c)
-			return parse_err(t, err, "NUL byte at column %zu: not a text trace", len + 1), -1;
-		high |= c;
-		t->line[len++] = c;
+	for (;;) {
+		start = t->buf + t->pos;
+		nl = memchr(start, '\n', t->len - t->pos);
+		if (nl || t->len - t->pos > MAX_LINE)
+			break;
+		if (!refill(t, err)) {
+			if (err && *err)
+				return -1;
+			break;
+		}
 	}
-	if (ferror(t->f)) {
-		g_set_error(err, S2_TRACE_ERROR, S2_TRACE_ERROR_IO,
-			    "%s: read error: %s", t->base.path, g_strerror(errno));
-		return -1;
-	}
-	if (c == EOF && !len) {
+	start = t->buf + t->pos;
+	len = nl ? (size_t)(nl - start) : t->len - t->pos;
+	if (len > MAX_LINE)
+		return parse_err(t, err, "line longer than %d characters", MAX_LINE), -1;
+	if (!nl && !len) {
 		t->lineno--;	/* there was no line */
 		return 0;
 	}
-	t->line[len] = '\0';
+	t->pos += len + (nl != NULL);
+	if (memchr(start, '\0', len))
+		return parse_err(t, err, "NUL byte at column %zu: not a text trace",
+				 (size_t)((char *)memchr(start, '\0', len) - start) + 1), -1;
+	start[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		high |= start[i];
+	t->line = start;
 	/* phase names reach the JSON output, which must be UTF-8 */
-	if (high & 0x80 && !g_utf8_validate(t->line, len, NULL))
+	if (high & 0x80 && !g_utf8_validate(start, len, NULL))
 		return parse_err(t, err, "not UTF-8 text"), -1;
 	return 1;
 }
@@ -69,40 +107,68 @@ static int next_line(struct text_source *t, char **field, GError **err)
 {
 	for (;;) {
 		int n = 0, ret = read_line(t, err);
-		char *p, *hash;
+		char *p;
 
 		if (ret <= 0)
 			return ret;
-		hash = strchr(t->line, '#');
-		if (hash)
-			*hash = '\0';
-		for (p = t->line; *p;) {
-			while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		for (p = t->line; *p && *p != '#';) {
+			if (*p == ' ' || *p == '\t' || *p == '\r') {
 				*p++ = '\0';
-			if (!*p)
-				break;
+				continue;
+			}
 			if (n == MAX_FIELDS) {
 				parse_err(t, err, "too many fields");
 				return -1;
 			}
 			field[n++] = p;
-			while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '#')
 				p++;
 		}
+		*p = '\0';	/* a comment runs to the end of the line */
 		if (n)
 			return n;
 	}
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/* Decimal, or hexadecimal after 0x (FORMAT.md): no sign, no octal, no overflow. */
 static bool parse_u64(const char *s, uint64_t *out)
 {
-	char *end;
+	uint64_t v = 0;
 
-	if (!*s || *s == '-' || *s == '+')
-		return false;
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return !errno && !*end;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		if (!*s)
+			return false;
+		for (; *s; s++) {
+			int d = hex_digit(*s);
+
+			if (d < 0 || v >> 60)
+				return false;
+			v = v << 4 | d;
+		}
+	} else {
+		if (!*s)
+			return false;
+		for (; *s; s++) {
+			unsigned d = (unsigned)(*s - '0');
+
+			if (d > 9 || v > UINT64_MAX / 10 ||
+			    (v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
+				return false;
+			v = v * 10 + d;
+		}
+	}
+	*out = v;
+	return true;
 }
 
 static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -406,7 +472,12 @@ static int text_next(struct s2_source *src, struct s2_record *r, GError **err)
 		return parse_err(t, err, "expected 'VCPU DELTA R|W|X IPA' or 'vmm DELTA COMMAND ...'"), -1;
 	if (!parse_u64(f[1], &r->delta) || r->delta > (1ULL << 48))
 		return parse_err(t, err, "bad delta '%s' (0..2^48)", f[1]), -1;
-	if (!strcmp(f[0], "vmm")) {
+	if (g_ascii_isdigit(f[0][0])) {
+		/* the common case first: a vCPU's record */
+		if (!parse_u32(f[0], src->hdr.nr_vcpus - 1, &r->vcpu))
+			return parse_err(t, err, "vcpu '%s' is not 0..%u", f[0], src->hdr.nr_vcpus - 1), -1;
+		ret = f[2][1] ? parse_guest_event(t, f, n, r, err) : parse_access(t, f, n, r, err);
+	} else if (!strcmp(f[0], "vmm")) {
 		r->vcpu = S2_VCPU_VMM;
 		ret = parse_vmm(t, f, n, r, err);
 	} else if (!strcmp(f[0], "host")) {
@@ -432,6 +503,7 @@ static void text_close(struct s2_source *src)
 
 	if (t->f)
 		fclose(t->f);
+	g_free(t->buf);
 }
 
 static const struct s2_source_ops text_source_ops = {
@@ -448,6 +520,7 @@ struct s2_source *s2_text_source_open(const char *path, FILE *f, GError **err)
 	t->base.path = g_strdup(path);
 	s2_trace_header_init(&t->base.hdr);
 	t->f = f;
+	t->buf = g_malloc(READ_CHUNK + MAX_LINE + 2);
 	if (!parse_magic(t, err) || !parse_header_body(t, HEADER_TRACE, err)) {
 		s2_source_close(&t->base);
 		return NULL;
@@ -467,8 +540,10 @@ bool s2_layout_load(const char *path, struct s2_trace_header *h, GError **err)
 			    g_strerror(errno));
 		return false;
 	}
+	t.buf = g_malloc(READ_CHUNK + MAX_LINE + 2);
 	ok = parse_header_body(&t, HEADER_LAYOUT, err);
 	fclose(t.f);
+	g_free(t.buf);
 	if (ok)
 		*h = t.base.hdr;
 	return ok;
