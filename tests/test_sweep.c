@@ -381,6 +381,47 @@ static void test_resume_after_kill(void)
 #undef BIG
 }
 
+/*
+ * SIGKILL a sweep at random moments (seeded: during trace generation, a
+ * point's run, the CSV's writing - wherever the dice fall), several times
+ * over; the final CSVs equal an uninterrupted sweep's byte for byte.
+ */
+static void test_resume_after_random_kills(void)
+{
+#define RANDOM_KILLS_SWEEP "--workload", "migrate", "--mem", "256M", "--vcpus", "1,2,3", \
+	"--policy", "abort,handler", "--jobs", "2"
+	char *killed = tmp_path("rkilled"), *whole = tmp_path("rwhole");
+	const char *args_k[] = { RANDOM_KILLS_SWEEP, "--out", killed, NULL };
+	const char *args_w[] = { RANDOM_KILLS_SWEEP, "--out", whole, NULL };
+	GPtrArray *argv = argv_of("bench/sweep", args_k);
+	GRand *dice = g_rand_new_with_seed(20261126);
+
+	for (int round = 0; round < 5; round++) {
+		GError *gerr = NULL;
+		GPid pid;
+		int status;
+
+		g_assert_true(g_spawn_async(NULL, (char **)argv->pdata, NULL,
+					    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+					    G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, &gerr));
+		g_assert_no_error(gerr);
+		g_usleep(g_rand_int_range(dice, 0, 1500000));
+		kill(pid, SIGKILL);	/* it may have finished already: fine */
+		g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+		g_spawn_close_pid(pid);
+	}
+	g_usleep(300000);	/* let an orphaned sim or gen finish or die */
+	g_assert_cmpint(run("bench/sweep", args_k, NULL), ==, 0);
+	g_assert_cmpint(run("bench/sweep", args_w, NULL), ==, 0);
+	assert_same_file(killed, whole, "results.csv");
+	assert_same_file(killed, whole, "vcpus.csv");
+	g_rand_free(dice);
+	g_ptr_array_free(argv, TRUE);
+	g_free(whole);
+	g_free(killed);
+#undef RANDOM_KILLS_SWEEP
+}
+
 static void assert_figure(const char *dir, const char *name)
 {
 	static const char *const fmts[] = { "png", "svg", "pdf" };
@@ -542,6 +583,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/sweep/csv-schema-and-values", test_csv_schema_and_values);
 	g_test_add_func("/sweep/jobs-do-not-change-the-csv", test_jobs_do_not_change_the_csv);
 	g_test_add_func("/sweep/resume-after-kill", test_resume_after_kill);
+	g_test_add_func("/sweep/resume-after-random-kills", test_resume_after_random_kills);
 	g_test_add_func("/sweep/plots", test_plots);
 	g_test_add_func("/sweep/slurm", test_slurm);
 	rc = g_test_run();
