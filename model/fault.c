@@ -239,8 +239,10 @@ static uint64_t op_topup(struct s2_vm *vm, struct s2_vcpu_model *v, struct s2_fa
 	return need * vm->prof->pt_page_alloc;
 }
 
-/* All read faults on never-written anonymous memory map this one page. */
+/* All read faults on never-written anonymous memory map this one page... */
 #define S2_ZERO_PAGE_PHYS	0x0000fffffffff000ULL
+/* ... or, with THP, this 2 MiB one (mm_get_huge_zero_page()). */
+#define S2_HUGE_ZERO_PHYS	0x0000ffffffc00000ULL
 
 /*
  * A read of never-touched anonymous small-page memory: GUP without
@@ -272,6 +274,63 @@ static uint64_t gup_zero_page(struct s2_vm *vm, struct s2_fault *f, enum s2_host
 }
 
 /*
+ * THP memory that is read before it is written (mm/huge_memory.c @ v6.1):
+ * do_huge_pmd_anonymous_page() maps the huge zero page for a read, and
+ * KVM maps it as a read-only block (transparent_hugepage_adjust() only asks
+ * get_user_mapping_size() for a PMD); a write splits it and copies one
+ * small page, after which the unit is small pages - zero pages until each
+ * is written.  Returns true when it handled the fault (*cycles set).
+ */
+static bool gup_thp_zero(struct s2_vm *vm, struct s2_fault *f, uint64_t hva, uint64_t now,
+			 uint64_t *cycles)
+{
+	struct s2_host_pages *h = &vm->host[f->slot];
+	uint64_t unit = hva / PMD_SIZE, page = hva / PAGE_SIZE, ready;
+	bool split_now = false;
+
+	*cycles = 0;
+	if (s2_host_test(h->split, unit)) {
+		f->host_small = true;
+		if (s2_host_test(h->small, page))
+			return true;
+		if (!f->write_fault) {
+			f->writable = false;
+			f->phys = S2_ZERO_PAGE_PHYS;
+			return true;
+		}
+	} else if (s2_host_test(h->zero, unit)) {
+		if (!f->write_fault) {
+			f->writable = false;
+			f->phys = S2_HUGE_ZERO_PHYS + (f->ipa & (PMD_SIZE - 1));
+			return true;
+		}
+		s2_host_mark(&h->zero, unit, false);
+		s2_host_mark(&h->split, unit, true);
+		f->host_small = true;
+		split_now = true;
+	} else if (!f->write_fault && s2_host_page(h, unit, now, &ready) == S2_HOST_UNTOUCHED) {
+		s2_host_mark(&h->zero, unit, true);
+		f->writable = false;
+		f->phys = S2_HUGE_ZERO_PHYS + (f->ipa & (PMD_SIZE - 1));
+		return true;
+	} else {
+		return false;
+	}
+	/* a write to a small zero page in a split unit: copy it */
+	*cycles = s2_profile_zero_cycles(vm->prof, PAGE_SIZE);
+	vm->c.cow_breaks++;
+	vm->c.host_pages_zeroed++;
+	vm->c.zero_bytes += PAGE_SIZE;
+	f->zeroed_bytes = PAGE_SIZE;
+	s2_host_mark(&h->small, page, true);
+	if (split_now)
+		s2_push_notifier_thp_split_cow(vm, f, f->ipa);
+	else
+		s2_push_notifier_cow(vm, f, f->ipa);
+	return true;
+}
+
+/*
  * gfn_to_pfn_prot(): a resident page costs nothing beyond fault_prepare; a
  * first touch allocates and zeroes the host page.  Anonymous memory does so
  * before taking the page-table lock (mm/memory.c do_anonymous_page(),
@@ -292,6 +351,9 @@ static uint64_t op_gup(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
 	f->writable = !slot->readonly && !(f->logging && !f->write_fault);
 	if (slot->populated)
 		return 0;
+	if (slot->backing == S2_BACKING_THP &&
+	    gup_thp_zero(vm, f, fault_hva(slot, f->ipa), now, &cycles))
+		return cycles;
 	state = s2_host_page(&vm->host[f->slot], key, now, &ready);
 	if (state == S2_HOST_RESIDENT)
 		return 0;
@@ -316,7 +378,7 @@ static void thp_adjust(struct s2_vm *vm, struct s2_fault *f)
 	const struct s2_memslot *slot = fault_slot(vm, f);
 
 	if (f->vma_pagesize == PAGE_SIZE && !f->force_pte && slot->backing == S2_BACKING_THP &&
-	    supports_huge_mapping(slot, fault_hva(slot, f->ipa), PMD_SIZE)) {
+	    !f->host_small && supports_huge_mapping(slot, fault_hva(slot, f->ipa), PMD_SIZE)) {
 		f->vma_pagesize = PMD_SIZE;
 		f->ipa &= ~(PMD_SIZE - 1);
 		f->phys &= ~(PMD_SIZE - 1);

@@ -222,6 +222,24 @@ void s2_push_notifier_cow(struct s2_vm *vm, struct s2_fault *f, uint64_t ipa)
 	s2_fault_splice(f, ops, notifier_ops(ops, ipa & ~4095ULL, 4096, true));
 }
 
+/*
+ * A write to a huge zero page (mm/huge_memory.c do_huge_pmd_wp_page() @
+ * v6.1: "if (is_huge_zero_pmd(orig_pmd)) goto fallback;"): the PMD is split
+ * (__split_huge_pmd(), an invalidation of the whole 2 MiB), then the 4 KiB
+ * page is copied like any zero-page write (wp_page_copy(): invalidation
+ * and change_pte).  Both run from this vCPU's GUP, in that order.
+ */
+void s2_push_notifier_thp_split_cow(struct s2_vm *vm, struct s2_fault *f, uint64_t ipa)
+{
+	struct s2_op ops[16];
+	uint32_t n;
+
+	vm->c.notifier_unmaps[S2_UNMAP_COW] += 2;
+	n = notifier_ops(ops, ipa & ~((2ULL << 20) - 1), 2ULL << 20, false);
+	n += notifier_ops(ops + n, ipa & ~4095ULL, 4096, true);
+	s2_fault_splice(f, ops, n);
+}
+
 /* The host thread's records: an invalidation, or a change_pte on its own. */
 void s2_vm_host_event(struct s2_vm *vm, const struct s2_record *rec, uint64_t now)
 {

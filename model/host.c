@@ -96,12 +96,35 @@ void s2_host_set_populating(struct s2_host_pages *h, uint64_t key, uint64_t now,
 	(void)rc;
 }
 
+/* THP units split into small pages, and the small pages copied in them. */
+bool s2_host_test(void *set, uint64_t key)
+{
+	int rc;
+
+	J1T(rc, set, key);
+	return rc;
+}
+
+void s2_host_mark(void **set, uint64_t key, bool on)
+{
+	int rc;
+
+	if (on) {
+		J1S(rc, *set, key);
+	} else {
+		J1U(rc, *set, key);
+	}
+	(void)rc;
+}
+
 void s2_host_pages_free(struct s2_host_pages *h)
 {
 	Word_t bytes;
 
 	J1FA(bytes, h->resident);
 	J1FA(bytes, h->zero);
+	J1FA(bytes, h->split);
+	J1FA(bytes, h->small);
 	if (h->inflight)
 		g_hash_table_destroy(h->inflight);
 	g_free(h->fifo);

@@ -8,7 +8,7 @@
 #include "s2pt.h"
 #include "vm.h"
 
-#define S2_MAX_OPS	24
+#define S2_MAX_OPS	32
 #define S2_MAX_BREAKS	8
 
 /*
@@ -78,6 +78,7 @@ struct s2_fault {
 	uint32_t fault_level;
 	bool write_fault, exec_fault;
 	bool writable, force_pte, logging;
+	bool host_small;		/* THP backing: the host maps this page with a PTE */
 	bool lock_write, aborted;
 	bool exclusive;			/* a flush or a notifier: always the write side */
 	bool completes;			/* done when the steps are: no access to retry */
@@ -137,7 +138,9 @@ enum s2_host_state {
 
 struct s2_host_pages {
 	void *resident;		/* Judy1 of host page indices (being populated included) */
-	void *zero;		/* Judy1 */
+	void *zero;		/* Judy1: small pages reading the zero page; THP: huge zero PMDs */
+	void *split;		/* THP: Judy1 of 2 MiB units split into small pages */
+	void *small;		/* THP: Judy1 of 4 KiB pages copied in split units */
 	GHashTable *inflight;	/* index -> cycle it is ready, while being populated */
 	struct inflight *fifo;	/* the same, in the order they expire */
 	uint32_t fifo_head, fifo_len, fifo_cap;
@@ -148,6 +151,8 @@ enum s2_host_state s2_host_page(struct s2_host_pages *h, uint64_t key, uint64_t 
 void s2_host_set_zero(struct s2_host_pages *h, uint64_t key);
 void s2_host_set_populating(struct s2_host_pages *h, uint64_t key, uint64_t now, uint64_t ready);
 void s2_host_pages_free(struct s2_host_pages *h);
+bool s2_host_test(void *set, uint64_t key);
+void s2_host_mark(void **set, uint64_t key, bool on);
 
 struct s2_break {
 	uint64_t start, end;
@@ -209,6 +214,7 @@ uint64_t s2_op_trap(struct s2_vm *vm, uint32_t vcpu, struct s2_fault *f, struct 
 uint64_t s2_op_flush_chunk(struct s2_vm *vm, struct s2_fault *f, struct s2_op *op);
 uint64_t s2_op_change_pte(struct s2_vm *vm, struct s2_fault *f, const struct s2_op *op);
 void s2_push_notifier_cow(struct s2_vm *vm, struct s2_fault *f, uint64_t ipa);
+void s2_push_notifier_thp_split_cow(struct s2_vm *vm, struct s2_fault *f, uint64_t ipa);
 void s2_fault_splice(struct s2_fault *f, const struct s2_op *ops, uint32_t nr);
 
 /* fault.c */

@@ -159,6 +159,59 @@ static void test_zero_page_cow(void)
 	run_free(&r);
 }
 
+/*
+ * THP memory read before it is written (mm/huge_memory.c @ v6.1): the read
+ * maps the huge zero page, and stage-2 a read-only 2 MiB block of it (one
+ * 2 MiB clean in the walker).  The write takes a permission fault at level
+ * 2; its GUP splits the huge zero PMD - a 2 MiB invalidation that unmaps
+ * the block (the unmap walker cleans 2 MiB, one TLBI) and frees the table
+ * it leaves empty (stage2_unmap_walker: page_count 1, another TLBI) - and copies one
+ * small page (a 4 KiB invalidation with nothing mapped, and a change_pte
+ * that finds no last-level table and gives up, having no memcache).  The
+ * handler sees the sequence move and retries; the write faults again
+ * (translation, the block is gone) and maps 4 KiB read-write: the host
+ * now maps that page with a PTE.
+ */
+static void test_thp_huge_zero_page(void)
+{
+	static const char trace[] = HEADER(1, "backing=thp")
+		"0 0 R 0x40000000\n"
+		"0 0 W 0x40000000\n";
+	struct run r;
+
+	run_trace(&r, "handler", NULL, trace);
+	g_assert_cmpuint(r.c->faults[S2_FAULT_TRANSLATION], ==, 2);
+	g_assert_cmpuint(r.c->faults[S2_FAULT_PERMISSION], ==, 1);
+	g_assert_cmpuint(r.c->maps_by_level[2], ==, 1);
+	g_assert_cmpuint(r.c->maps_by_level[3], ==, 1);
+	g_assert_cmpuint(r.c->notifier_unmaps[S2_UNMAP_COW], ==, 2);
+	g_assert_cmpuint(r.c->change_pte_maps, ==, 0);
+	g_assert_cmpuint(r.c->change_pte_skipped, ==, 1);
+	g_assert_cmpuint(r.c->eagain[S2_EAGAIN_NOTIFIER], ==, 1);
+	g_assert_cmpuint(r.c->tlbi[S2_TLBI_UNMAP], ==, 2);
+	g_assert_cmpuint(r.c->unmap_dclean_bytes, ==, MB2);
+	g_assert_cmpuint(r.c->dclean_bytes, ==, MB2 + 4096);
+	/* nothing zeroed the 2 MiB: the huge zero page is shared; one 4 KiB copy */
+	g_assert_cmpuint(r.c->zero_bytes, ==, 4096);
+	run_free(&r);
+}
+
+/* THP written first is allocated whole: one 2 MiB zeroing, one read-write block. */
+static void test_thp_write_first(void)
+{
+	static const char trace[] = HEADER(1, "backing=thp")
+		"0 0 W 0x40000000\n"
+		"0 0 R 0x40001000\n";
+	struct run r;
+
+	run_trace(&r, "handler", NULL, trace);
+	g_assert_cmpuint(r.c->faults[S2_FAULT_TRANSLATION], ==, 1);
+	g_assert_cmpuint(r.c->maps_by_level[2], ==, 1);
+	g_assert_cmpuint(r.c->zero_bytes, ==, MB2);
+	g_assert_cmpuint(r.c->notifier_unmaps[S2_UNMAP_COW], ==, 0);
+	run_free(&r);
+}
+
 /* Write then execute of one page without DIC: one map, one relax, 4 KiB I-cache. */
 static void test_exec_after_write(void)
 {
@@ -210,6 +263,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/boot/reset/rearms-tvm", test_reset_rearms_tvm);
 	g_test_add_func("/boot/zero-page/read-then-write-cow", test_zero_page_cow);
 	g_test_add_func("/boot/exec-after-write/relax-and-icache", test_exec_after_write);
+	g_test_add_func("/boot/thp/read-first-maps-huge-zero-page-then-splits", test_thp_huge_zero_page);
+	g_test_add_func("/boot/thp/write-first-allocates-the-huge-page", test_thp_write_first);
 	g_test_add_func("/boot/notifier/host-unmap-makes-fault-retry", test_host_unmap_makes_fault_retry);
 	return g_test_run();
 }
