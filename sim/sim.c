@@ -6,6 +6,7 @@
 
 static void vcpu_fetch(struct s2_vcpu *v, uint64_t now);
 static void host_poll(struct s2_sim *sim);
+static void fail(struct s2_sim *sim, GError *err);
 static void vcpu_fault(struct s2_vcpu *v, uint64_t now);
 
 static uint64_t to_cycles(const struct s2_sim *sim, uint64_t delta)
@@ -43,6 +44,18 @@ static void barrier_check(struct s2_sim *sim, uint64_t now)
 
 	if (!sim->nr_waiting || sim->nr_waiting + sim->nr_done < sim->nr_actors)
 		return;
+	if (sim->check) {
+		uint32_t waiting = 0;
+
+		for (uint32_t i = 0; i < sim->nr_actors; i++)
+			waiting += sim->vcpus[i].state == S2_VCPU_BARRIER;
+		if (waiting != sim->nr_waiting) {
+			fail(sim, g_error_new(S2_MODEL_ERROR, 1, "check failed at cycle %" G_GUINT64_FORMAT
+					      ": %u actors at the barrier, %u counted", now, waiting,
+					      sim->nr_waiting));
+			return;
+		}
+	}
 	if (!s2_cursor_take_vmm(sim->cur, &rec))
 		g_assert_not_reached();
 	at = now + to_cycles(sim, rec.delta);
@@ -117,6 +130,11 @@ static void vcpu_fetch(struct s2_vcpu *v, uint64_t now)
 	GError *err = NULL;
 	uint64_t delta;
 
+	/*
+	 * Not idle while it reads: the cursor's notifier (a host record read,
+	 * a barrier, the end) must not start the host's fetch inside its own.
+	 */
+	v->state = S2_VCPU_GUEST;
 	switch (s2_cursor_next(sim->cur, v->id == sim->nr_vcpus ? S2_VCPU_HOST : v->id, &v->rec,
 			       &err)) {
 	case S2_CUR_EMPTY:

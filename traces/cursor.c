@@ -131,8 +131,12 @@ static uint32_t queue_of(const struct s2_cursor *c, uint32_t vcpu)
 	return vcpu == S2_VCPU_HOST ? c->nr_vcpus : vcpu;
 }
 
-/* Read ahead until queue @q has a record, a VMM record parks us, or EOF. */
-static bool fill(struct s2_cursor *c, uint32_t q, GError **err)
+/*
+ * Read ahead until queue @q has a record, a VMM record parks us, or EOF.
+ * A record for @q itself is handed over in *direct without being parked
+ * (1); 0 when the caller must look in the queue; -1 on error.
+ */
+static int fill(struct s2_cursor *c, uint32_t q, struct s2_record *direct, GError **err)
 {
 	struct s2_record r;
 
@@ -141,7 +145,7 @@ static bool fill(struct s2_cursor *c, uint32_t q, GError **err)
 		int ret = s2_source_next(c->src, &r, err);
 
 		if (ret < 0)
-			return false;
+			return -1;
 		if (ret == 0) {
 			c->eof = true;
 			notify(c);
@@ -153,6 +157,10 @@ static bool fill(struct s2_cursor *c, uint32_t q, GError **err)
 			notify(c);
 			break;
 		}
+		if (r.vcpu == (q == c->nr_vcpus ? S2_VCPU_HOST : q)) {
+			*direct = r;
+			return 1;
+		}
 		if (r.vcpu == S2_VCPU_HOST)
 			queue_push(&c->q[c->nr_vcpus], &r);
 		else
@@ -161,7 +169,7 @@ static bool fill(struct s2_cursor *c, uint32_t q, GError **err)
 		if (r.vcpu == S2_VCPU_HOST)
 			notify(c);
 	}
-	return true;
+	return 0;
 }
 
 enum s2_cursor_status s2_cursor_next(struct s2_cursor *c, uint32_t vcpu,
@@ -169,8 +177,12 @@ enum s2_cursor_status s2_cursor_next(struct s2_cursor *c, uint32_t vcpu,
 {
 	uint32_t q = queue_of(c, vcpu);
 
-	if (!fill(c, q, err))
+	switch (fill(c, q, out, err)) {
+	case -1:
 		return S2_CUR_ERROR;
+	case 1:
+		return S2_CUR_RECORD;
+	}
 	if (c->q[q].len) {
 		if (vcpu == S2_VCPU_HOST)
 			queue_pop(&c->q[q], out);
