@@ -65,15 +65,14 @@ static void queue_push(struct s2_queue *q, const void *entry)
 {
 	if (q->len == q->cap) {
 		uint32_t ncap = q->cap ? q->cap * 2 : 16;
-		uint8_t *nb = g_malloc((size_t)ncap * q->esize);
 
-		for (uint32_t i = 0; i < q->len; i++)
-			memcpy(nb + (size_t)i * q->esize,
-			       q->buf + (size_t)((q->head + i) & (q->cap - 1)) * q->esize, q->esize);
-		g_free(q->buf);
-		q->buf = nb;
+		/*
+		 * The ring runs head .. cap-1 then 0 .. head-1: copying the
+		 * wrapped part to cap .. cap+head-1 makes it one run from head.
+		 */
+		q->buf = g_realloc(q->buf, (size_t)ncap * q->esize);
+		memcpy(q->buf + (size_t)q->cap * q->esize, q->buf, (size_t)q->head * q->esize);
 		q->cap = ncap;
-		q->head = 0;
 	}
 	memcpy(q->buf + (size_t)((q->head + q->len) & (q->cap - 1)) * q->esize, entry, q->esize);
 	q->len++;
