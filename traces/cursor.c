@@ -60,6 +60,15 @@ void s2_cursor_free(struct s2_cursor *c)
 	g_free(c);
 }
 
+/* A fixed-size copy the compiler can inline: one per parked record. */
+static inline void copy_entry(const struct s2_queue *q, void *dst, const void *src)
+{
+	if (q->esize == sizeof(struct s2_parked))
+		memcpy(dst, src, sizeof(struct s2_parked));
+	else
+		memcpy(dst, src, sizeof(struct s2_record));
+}
+
 /* Ring buffers of a power-of-two size, so that wrapping is a mask. */
 static void queue_push(struct s2_queue *q, const void *entry)
 {
@@ -74,13 +83,13 @@ static void queue_push(struct s2_queue *q, const void *entry)
 		memcpy(q->buf + (size_t)q->cap * q->esize, q->buf, (size_t)q->head * q->esize);
 		q->cap = ncap;
 	}
-	memcpy(q->buf + (size_t)((q->head + q->len) & (q->cap - 1)) * q->esize, entry, q->esize);
+	copy_entry(q, q->buf + (size_t)((q->head + q->len) & (q->cap - 1)) * q->esize, entry);
 	q->len++;
 }
 
 static void queue_pop(struct s2_queue *q, void *entry)
 {
-	memcpy(entry, q->buf + (size_t)q->head * q->esize, q->esize);
+	copy_entry(q, entry, q->buf + (size_t)q->head * q->esize);
 	q->head = (q->head + 1) & (q->cap - 1);
 	q->len--;
 }
