@@ -19,8 +19,7 @@ struct s2_parked {
 
 struct s2_queue {
 	uint8_t *buf;
-	uint32_t head, len, cap;	/* ring buffer of esize-byte entries */
-	uint32_t esize;
+	uint32_t head, len, cap;	/* ring buffer of parked records, or host records */
 };
 
 struct s2_cursor {
@@ -43,9 +42,6 @@ struct s2_cursor *s2_cursor_new(struct s2_source *src)
 	c->src = src;
 	c->nr_vcpus = src->hdr.nr_vcpus;
 	c->q = g_new0(struct s2_queue, c->nr_vcpus + 1);	/* the last: host records */
-	for (uint32_t i = 0; i < c->nr_vcpus; i++)
-		c->q[i].esize = sizeof(struct s2_parked);
-	c->q[c->nr_vcpus].esize = sizeof(struct s2_record);
 	c->host_budget = 64ULL * (c->nr_vcpus + 1);
 	return c;
 }
@@ -60,17 +56,11 @@ void s2_cursor_free(struct s2_cursor *c)
 	g_free(c);
 }
 
-/* A fixed-size copy the compiler can inline: one per parked record. */
-static inline void copy_entry(const struct s2_queue *q, void *dst, const void *src)
-{
-	if (q->esize == sizeof(struct s2_parked))
-		memcpy(dst, src, sizeof(struct s2_parked));
-	else
-		memcpy(dst, src, sizeof(struct s2_record));
-}
-
-/* Ring buffers of a power-of-two size, so that wrapping is a mask. */
-static void queue_push(struct s2_queue *q, const void *entry)
+/*
+ * Ring buffers of a power-of-two size, so that wrapping is a mask.  The
+ * callers pass the entry size as a constant, so each copy is inlined.
+ */
+static inline void queue_push(struct s2_queue *q, const void *entry, size_t esize)
 {
 	if (q->len == q->cap) {
 		uint32_t ncap = q->cap ? q->cap * 2 : 16;
@@ -79,17 +69,17 @@ static void queue_push(struct s2_queue *q, const void *entry)
 		 * The ring runs head .. cap-1 then 0 .. head-1: copying the
 		 * wrapped part to cap .. cap+head-1 makes it one run from head.
 		 */
-		q->buf = g_realloc(q->buf, (size_t)ncap * q->esize);
-		memcpy(q->buf + (size_t)q->cap * q->esize, q->buf, (size_t)q->head * q->esize);
+		q->buf = g_realloc(q->buf, (size_t)ncap * esize);
+		memcpy(q->buf + (size_t)q->cap * esize, q->buf, (size_t)q->head * esize);
 		q->cap = ncap;
 	}
-	copy_entry(q, q->buf + (size_t)((q->head + q->len) & (q->cap - 1)) * q->esize, entry);
+	memcpy(q->buf + (size_t)((q->head + q->len) & (q->cap - 1)) * esize, entry, esize);
 	q->len++;
 }
 
-static void queue_pop(struct s2_queue *q, void *entry)
+static inline void queue_pop(struct s2_queue *q, void *entry, size_t esize)
 {
-	copy_entry(q, entry, q->buf + (size_t)q->head * q->esize);
+	memcpy(entry, q->buf + (size_t)q->head * esize, esize);
 	q->head = (q->head + 1) & (q->cap - 1);
 	q->len--;
 }
@@ -103,14 +93,14 @@ static void park(struct s2_queue *q, const struct s2_record *r)
 	};
 
 	g_assert(r->delta <= PARKED_DELTA && r->kind < 16 && r->arg < 4096);
-	queue_push(q, &p);
+	queue_push(q, &p, sizeof(p));
 }
 
 static void unpark(struct s2_queue *q, uint32_t vcpu, struct s2_record *r)
 {
 	struct s2_parked p;
 
-	queue_pop(q, &p);
+	queue_pop(q, &p, sizeof(p));
 	*r = (struct s2_record){
 		.delta = p.word & PARKED_DELTA, .ipa = p.ipa, .vcpu = vcpu,
 		.kind = (p.word >> 48) & 15, .arg = p.word >> 52,
@@ -170,7 +160,7 @@ static int fill(struct s2_cursor *c, uint32_t q, struct s2_record *direct, GErro
 			return 1;
 		}
 		if (r.vcpu == S2_VCPU_HOST)
-			queue_push(&c->q[c->nr_vcpus], &r);
+			queue_push(&c->q[c->nr_vcpus], &r, sizeof(r));
 		else
 			park(&c->q[r.vcpu], &r);
 		c->nr_parked++;
@@ -193,7 +183,7 @@ enum s2_cursor_status s2_cursor_next(struct s2_cursor *c, uint32_t vcpu,
 	}
 	if (c->q[q].len) {
 		if (vcpu == S2_VCPU_HOST)
-			queue_pop(&c->q[q], out);
+			queue_pop(&c->q[q], out, sizeof(*out));
 		else
 			unpark(&c->q[q], vcpu, out);
 		c->nr_parked--;
