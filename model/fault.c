@@ -263,11 +263,11 @@ static uint64_t gup_zero_page(struct s2_vm *vm, struct s2_fault *f, enum s2_host
 		f->phys = S2_ZERO_PAGE_PHYS;
 		return 0;
 	}
-	cycles = s2_profile_zero_cycles(vm->prof, 4096);
+	cycles = s2_profile_zero_cycles(vm->prof, PAGE_SIZE);
 	vm->c.cow_breaks++;
 	vm->c.host_pages_zeroed++;
-	vm->c.zero_bytes += 4096;
-	f->zeroed_bytes = 4096;
+	vm->c.zero_bytes += PAGE_SIZE;
+	f->zeroed_bytes = PAGE_SIZE;
 	s2_host_set_populating(&vm->host[f->slot], key, now, now + cycles);
 	s2_push_notifier_cow(vm, f, f->ipa);
 	return cycles;
