@@ -1,6 +1,6 @@
 /*
  * sim/engine.h - the discrete-event core: a 64-bit cycle clock and a
- * pending-event set ordered by (cycle, sequence).
+ * pending-event set ordered by (cycle, priority, sequence).
  *
  * Events are intrusive: callers embed struct s2_event in their own objects
  * (a vCPU owns its event), so scheduling never allocates.  Ties on the cycle
@@ -28,27 +28,55 @@ struct s2_event {
 	uint64_t when;
 	uint64_t seq;
 	s2_event_fn fn;
-	uint32_t slot;		/* index in the heap, or S2_EVENT_IDLE */
 	uint32_t prio;		/* lower first among events of one cycle */
+	bool armed;		/* its slot with sequence @seq is live */
 };
 
-#define S2_EVENT_IDLE UINT32_MAX
+/* A radix heap on 64-bit cycles, one level per 6-bit digit of 64 buckets each. */
+#define S2_RADIX_BITS	6
+#define S2_ENGINE_LEVELS	((64 + S2_RADIX_BITS - 1) / S2_RADIX_BITS)
+#define S2_BUCKETS	(S2_ENGINE_LEVELS << S2_RADIX_BITS)
 
-/* A heap slot carries the event's ordering keys, so comparisons stay in the array. */
+/*
+ * A slot carries the event's ordering keys, so comparisons and bucket moves
+ * never touch the event.  A cancelled or moved event leaves its old slot
+ * behind, stale (its sequence is no longer the event's), dropped when popped.
+ */
 struct s2_heap_slot {
 	uint64_t when;
 	uint64_t order;		/* prio << 44 | seq */
 	struct s2_event *ev;
 };
 
+/* Later buckets are chains of fixed chunks from a pool: no copying, no regrowth. */
+#define S2_CHUNK_SLOTS	63
+
+struct s2_chunk {
+	struct s2_chunk *next;
+	uint32_t len;
+	struct s2_heap_slot slot[S2_CHUNK_SLOTS];
+};
+
+/*
+ * @top holds the events at cycle @base, as a 4-ary min-heap on order;
+ * bucket[64 * level + digit] holds, unsorted, those whose cycle first
+ * differs from @base in 6-bit digit @level and has @digit there.
+ * @levels has bit L set while level L has a non-empty bucket, @digits[L]
+ * bit d while bucket (L, d) is non-empty.
+ */
 struct s2_engine {
 	uint64_t now;
 	uint64_t next_seq;
 	uint64_t nr_fired;
-	struct s2_heap_slot *heap;	/* 4-ary min-heap on (when, order) */
-	uint32_t len, cap;
+	uint64_t base;
+	uint32_t levels;
+	uint64_t digits[S2_ENGINE_LEVELS];
+	uint64_t pending;		/* armed events, not counting stale slots */
+	struct s2_heap_slot *top;
+	uint32_t top_len, top_cap;
+	struct s2_chunk *bucket[S2_BUCKETS];	/* the chunk being filled first */
+	struct s2_chunk *spare;			/* emptied chunks */
 	bool stop;
-	struct s2_event *firing;	/* still in the heap while its handler runs */
 };
 
 void s2_engine_init(struct s2_engine *eng);
@@ -57,6 +85,8 @@ void s2_event_init(struct s2_event *ev, s2_event_fn fn);
 /* Schedule @ev at absolute cycle @when (>= now); an armed event is moved. */
 void s2_engine_schedule(struct s2_engine *eng, struct s2_event *ev, uint64_t when);
 void s2_engine_cancel(struct s2_engine *eng, struct s2_event *ev);
+/* The event that fires next, or NULL when none is pending. */
+struct s2_event *s2_engine_peek(struct s2_engine *eng);
 /* Fire events in order until none is left or s2_engine_stop() is called. */
 void s2_engine_run(struct s2_engine *eng);
 /* Pop and fire the earliest event; false when the set is empty. */
@@ -64,7 +94,7 @@ bool s2_engine_step(struct s2_engine *eng);
 
 static inline bool s2_event_armed(const struct s2_event *ev)
 {
-	return ev->slot != S2_EVENT_IDLE;
+	return ev->armed;
 }
 
 #endif

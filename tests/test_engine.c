@@ -81,7 +81,7 @@ static void test_hold_model_against_sort(void)
 		s2_engine_schedule(&eng, &ev[i], g_rand_int_range(rng, 0, 1000));
 	}
 	for (int s = 0; s < STEPS; s++) {
-		struct s2_event *e = eng.heap[0].ev;
+		struct s2_event *e = s2_engine_peek(&eng);
 
 		g_assert_true(e->when > last_when || (e->when == last_when && e->seq > last_seq) || s == 0);
 		last_when = e->when;
@@ -89,10 +89,88 @@ static void test_hold_model_against_sort(void)
 		s2_engine_cancel(&eng, e);
 		eng.now = e->when;
 		s2_engine_schedule(&eng, e, e->when + g_rand_int_range(rng, 0, 1000));
-		g_assert_cmpuint(eng.len, ==, N);
+		g_assert_cmpuint(eng.pending, ==, N);
 	}
 	g_rand_free(rng);
 	g_free(ev);
+	s2_engine_destroy(&eng);
+}
+
+struct stamp {
+	struct s2_event ev;
+	uint64_t when, order;	/* what it was last scheduled with */
+	GArray *log;
+};
+
+static void stamp_fire(struct s2_engine *eng, struct s2_event *ev)
+{
+	struct stamp *st = container_of(ev, struct stamp, ev);
+
+	g_assert_cmpuint(eng->now, ==, st->when);
+	g_array_append_val(st->log, st);
+}
+
+static int by_when_then_order(gconstpointer a, gconstpointer b)
+{
+	const struct stamp *x = *(struct stamp *const *)a, *y = *(struct stamp *const *)b;
+
+	if (x->when != y->when)
+		return x->when < y->when ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/*
+ * Cycles spread over every radix level (up to 2^63), clustered cycles, shared
+ * priorities, and armed events cancelled or moved (leaving stale slots): the
+ * engine fires exactly the live events, each once, in (cycle, priority,
+ * schedule order) - checked against a sort of what was scheduled.
+ */
+static void test_radix_levels_and_stale_slots(void)
+{
+	enum { N = 5000 };
+	struct s2_engine eng;
+	struct stamp *st = g_new0(struct stamp, N);
+	GRand *rng = g_rand_new_with_seed(11);
+	GArray *log = g_array_new(FALSE, FALSE, sizeof(struct stamp *));
+	GPtrArray *want = g_ptr_array_new();
+	uint64_t seq = 0;
+
+	s2_engine_init(&eng);
+	for (int i = 0; i < N; i++) {
+		int shift = g_rand_int_range(rng, 0, 64);
+
+		s2_event_init(&st[i].ev, stamp_fire);
+		st[i].ev.prio = g_rand_int_range(rng, 0, 4);
+		st[i].log = log;
+		st[i].when = i % 3 ? (g_rand_int(rng) | (uint64_t)g_rand_int(rng) << 32) >> shift
+				   : 1000 + (uint64_t)g_rand_int_range(rng, 0, 8);
+		st[i].order = (uint64_t)st[i].ev.prio << 44 | seq++;
+		s2_engine_schedule(&eng, &st[i].ev, st[i].when);
+	}
+	for (int i = 0; i < N; i += 7) {
+		if (i % 2) {
+			s2_engine_cancel(&eng, &st[i].ev);
+			continue;
+		}
+		st[i].when = i % 4 ? st[i].when : 1003;	/* moved to a busy cycle, or in place */
+		st[i].order = (uint64_t)st[i].ev.prio << 44 | seq++;
+		s2_engine_schedule(&eng, &st[i].ev, st[i].when);
+	}
+	for (int i = 0; i < N; i++)
+		if (s2_event_armed(&st[i].ev))
+			g_ptr_array_add(want, &st[i]);
+	g_assert_cmpuint(eng.pending, ==, want->len);
+	g_ptr_array_sort(want, by_when_then_order);
+	s2_engine_run(&eng);
+	g_assert_cmpuint(log->len, ==, want->len);
+	for (guint i = 0; i < want->len; i++)
+		g_assert_true(g_array_index(log, struct stamp *, i) == want->pdata[i]);
+	g_assert_cmpuint(eng.pending, ==, 0);
+	g_assert_null(s2_engine_peek(&eng));
+	g_ptr_array_free(want, TRUE);
+	g_array_free(log, TRUE);
+	g_rand_free(rng);
+	g_free(st);
 	s2_engine_destroy(&eng);
 }
 
@@ -102,5 +180,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/engine/order-by-cycle-then-schedule-order", test_order_and_ties);
 	g_test_add_func("/engine/hold-model-pops-in-order", test_hold_model_against_sort);
 	g_test_add_func("/engine/priority-breaks-ties-before-sequence", test_priority_breaks_ties);
+	g_test_add_func("/engine/radix-levels-and-stale-slots", test_radix_levels_and_stale_slots);
 	return g_test_run();
 }
