@@ -289,16 +289,16 @@ static bool gup_thp_zero(struct s2_vm *vm, struct s2_fault *f, uint64_t hva, uin
 	bool split_now = false;
 
 	*cycles = 0;
-	if (s2_host_test(h->split, unit)) {
+	if (s2_bitset_test(&h->split, unit)) {
 		f->host_small = true;
-		if (s2_host_test(h->small, page))
+		if (s2_bitset_test(&h->small, page))
 			return true;
 		if (!f->write_fault) {
 			f->writable = false;
 			f->phys = S2_ZERO_PAGE_PHYS;
 			return true;
 		}
-	} else if (s2_host_test(h->zero, unit)) {
+	} else if (s2_bitset_test(&h->zero, unit)) {
 		if (!f->write_fault) {
 			f->writable = false;
 			f->phys = S2_HUGE_ZERO_PHYS + (f->ipa & (PMD_SIZE - 1));

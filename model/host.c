@@ -3,14 +3,12 @@
  * resident, which are still being populated (and until when), and which
  * guest pages still read the shared zero page.
  *
- * Residency and zero-page use are Judy1 bit sets, so that a resident page
- * costs about a bit.  Only the few pages being zeroed right now carry a
+ * Residency and zero-page use are bit sets (model/bitset.c), so that a
+ * resident page costs about a bit.  Only the few pages being zeroed right now carry a
  * ready cycle: a hash for lookup and a FIFO for expiry.  Within a memslot
  * every population takes the same time, so ready cycles come in the order
  * populations start and the FIFO front is always the first to expire.
  */
-#include <Judy.h>
-
 #include "internal.h"
 
 struct inflight {
@@ -53,10 +51,7 @@ static void fifo_push(struct s2_host_pages *h, uint64_t key, uint64_t ready)
 enum s2_host_state s2_host_page(struct s2_host_pages *h, uint64_t key, uint64_t now,
 				uint64_t *ready)
 {
-	int rc;
-
-	J1T(rc, h->resident, key);
-	if (rc) {
+	if (s2_bitset_test(&h->resident, key)) {
 		gpointer r = h->inflight ? g_hash_table_lookup(h->inflight, GSIZE_TO_POINTER(key)) : NULL;
 
 		if (r && GPOINTER_TO_SIZE(r) > now) {
@@ -65,68 +60,47 @@ enum s2_host_state s2_host_page(struct s2_host_pages *h, uint64_t key, uint64_t 
 		}
 		return S2_HOST_RESIDENT;
 	}
-	J1T(rc, h->zero, key);
-	return rc ? S2_HOST_ZERO : S2_HOST_UNTOUCHED;
+	return s2_bitset_test(&h->zero, key) ? S2_HOST_ZERO : S2_HOST_UNTOUCHED;
 }
 
 void s2_host_set_zero(struct s2_host_pages *h, uint64_t key)
 {
-	int rc;
-
-	J1S(rc, h->zero, key);
-	(void)rc;
+	s2_bitset_set(&h->zero, key);
 }
 
 /* Resident from @ready on; a racing populator that finishes first wins. */
 void s2_host_set_populating(struct s2_host_pages *h, uint64_t key, uint64_t now, uint64_t ready)
 {
 	gpointer old;
-	int rc;
 
 	if (!h->inflight)
 		h->inflight = g_hash_table_new(g_direct_hash, g_direct_equal);
 	expire(h, now);
-	J1U(rc, h->zero, key);
-	J1S(rc, h->resident, key);
+	s2_bitset_clear(&h->zero, key);
+	s2_bitset_set(&h->resident, key);
 	old = g_hash_table_lookup(h->inflight, GSIZE_TO_POINTER(key));
 	if (old && GPOINTER_TO_SIZE(old) <= ready)
 		return;
 	g_hash_table_insert(h->inflight, GSIZE_TO_POINTER(key), GSIZE_TO_POINTER(ready));
 	fifo_push(h, key, ready);
-	(void)rc;
 }
 
 /* THP units split into small pages, and the small pages copied in them. */
-bool s2_host_test(void *set, uint64_t key)
+void s2_host_mark(struct s2_bitset *set, uint64_t key, bool on)
 {
-	int rc;
-
-	J1T(rc, set, key);
-	return rc;
-}
-
-void s2_host_mark(void **set, uint64_t key, bool on)
-{
-	int rc;
-
-	if (on) {
-		J1S(rc, *set, key);
-	} else {
-		J1U(rc, *set, key);
-	}
-	(void)rc;
+	if (on)
+		s2_bitset_set(set, key);
+	else
+		s2_bitset_clear(set, key);
 }
 
 void s2_host_pages_free(struct s2_host_pages *h)
 {
-	Word_t bytes;
-
-	J1FA(bytes, h->resident);
-	J1FA(bytes, h->zero);
-	J1FA(bytes, h->split);
-	J1FA(bytes, h->small);
+	s2_bitset_free(&h->resident);
+	s2_bitset_free(&h->zero);
+	s2_bitset_free(&h->split);
+	s2_bitset_free(&h->small);
 	if (h->inflight)
 		g_hash_table_destroy(h->inflight);
 	g_free(h->fifo);
-	(void)bytes;
 }

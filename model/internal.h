@@ -5,6 +5,7 @@
 #ifndef S2SIM_MODEL_INTERNAL_H
 #define S2SIM_MODEL_INTERNAL_H
 
+#include "bitset.h"
 #include "s2pt.h"
 #include "vm.h"
 
@@ -137,10 +138,10 @@ enum s2_host_state {
 };
 
 struct s2_host_pages {
-	void *resident;		/* Judy1 of host page indices (being populated included) */
-	void *zero;		/* Judy1: small pages reading the zero page; THP: huge zero PMDs */
-	void *split;		/* THP: Judy1 of 2 MiB units split into small pages */
-	void *small;		/* THP: Judy1 of 4 KiB pages copied in split units */
+	struct s2_bitset resident;	/* host page indices (being populated included) */
+	struct s2_bitset zero;		/* small pages reading the zero page; THP: huge zero PMDs */
+	struct s2_bitset split;		/* THP: 2 MiB units split into small pages */
+	struct s2_bitset small;		/* THP: 4 KiB pages copied in split units */
 	GHashTable *inflight;	/* index -> cycle it is ready, while being populated */
 	struct inflight *fifo;	/* the same, in the order they expire */
 	uint32_t fifo_head, fifo_len, fifo_cap;
@@ -151,8 +152,7 @@ enum s2_host_state s2_host_page(struct s2_host_pages *h, uint64_t key, uint64_t 
 void s2_host_set_zero(struct s2_host_pages *h, uint64_t key);
 void s2_host_set_populating(struct s2_host_pages *h, uint64_t key, uint64_t now, uint64_t ready);
 void s2_host_pages_free(struct s2_host_pages *h);
-bool s2_host_test(void *set, uint64_t key);
-void s2_host_mark(void **set, uint64_t key, bool on);
+void s2_host_mark(struct s2_bitset *set, uint64_t key, bool on);
 
 struct s2_break {
 	uint64_t start, end;

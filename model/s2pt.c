@@ -1,5 +1,14 @@
 /*
- * model/s2pt.c - the stage-2 table: Judy arrays per level.
+ * model/s2pt.c - the stage-2 table: Judy arrays per level above the last,
+ * table pages of 512 entries at the last.
+ *
+ * Levels 0-2 hold few entries (one per 2 MiB at most) and are sparse, so each
+ * is a JudyL keyed by ipa >> level shift.  Level 3 holds one entry per 4 KiB
+ * page, and there a JudyL costs 8.3 bytes and a descent of several nodes per
+ * entry; instead, like the hardware's, its entries live in 4 KiB table pages
+ * of PTRS_PER_PTE, found through a JudyL keyed by ipa >> 21.  A page exists
+ * while its level-2 table entry counts entries below it.  A mapped 4 KiB page
+ * costs its 8 bytes, and a walk one lookup in a JudyL 512 times smaller.
  */
 #include <Judy.h>
 #include <glib.h>
@@ -18,20 +27,55 @@ void s2pt_init(struct s2_pgt *pgt, uint32_t ipa_bits)
 	pgt->start_level = S2_LEVELS - stage2_levels(ipa_bits);
 }
 
+#define PTRS_PER_PTE	512
+#define LEAF_LEVEL	(S2_LEVELS - 1)
+#define TABLE_SHIFT	s2_level_shift(LEAF_LEVEL - 1)
+
+static inline uint32_t pte_index(uint64_t ipa)
+{
+	return (ipa >> s2_level_shift(LEAF_LEVEL)) & (PTRS_PER_PTE - 1);
+}
+
+/*
+ * The table page holding @ipa's last-level entry, NULL if there is none.
+ * Lookups go through the pagemap's cache, which is no part of the table's
+ * state: a const table may refresh it.
+ */
+static kvm_pte_t *leaf_table(const struct s2_pgt *pgt, uint64_t ipa)
+{
+	return s2_pagemap_get((struct s2_pagemap *)&pgt->leaf_tables, ipa >> TABLE_SHIFT);
+}
+
+static kvm_pte_t *leaf_table_alloc(struct s2_pgt *pgt, uint64_t ipa)
+{
+	return s2_pagemap_get_or_alloc(&pgt->leaf_tables, ipa >> TABLE_SHIFT,
+				       PTRS_PER_PTE * sizeof(kvm_pte_t));
+}
+
+static void leaf_table_free(struct s2_pgt *pgt, uint64_t ipa)
+{
+	s2_pagemap_drop(&pgt->leaf_tables, ipa >> TABLE_SHIFT);
+}
+
 void s2pt_destroy(struct s2_pgt *pgt)
 {
-	for (int l = 0; l < S2_LEVELS; l++) {
-		Word_t bytes;
+	Word_t bytes;
 
+	for (int l = 0; l < LEAF_LEVEL; l++)
 		JLFA(bytes, pgt->level[l]);
-		(void)bytes;
-	}
+	(void)bytes;
+	s2_pagemap_destroy(&pgt->leaf_tables);
 }
 
 kvm_pte_t s2pt_get(const struct s2_pgt *pgt, uint32_t level, uint64_t ipa)
 {
+	const kvm_pte_t *table;
 	PWord_t pv;
 
+	if (level >= LEAF_LEVEL) {
+		table = leaf_table(pgt, ipa);
+		return table ? table[pte_index(ipa)] : 0;
+	}
 	JLG(pv, pgt->level[level], ipa >> s2_level_shift(level));
 	return pv ? *pv : 0;
 }
@@ -55,17 +99,38 @@ static void account(struct s2_pgt *pgt, uint32_t level, kvm_pte_t pte, int64_t d
 }
 
 /* The parent's count moves like the kernel's get_page()/put_page() on the table page. */
-static void count_in_parent(struct s2_pgt *pgt, uint32_t level, uint64_t ipa, int delta)
+static uint64_t count_in_parent(struct s2_pgt *pgt, uint32_t level, uint64_t ipa, int delta)
 {
 	PWord_t pv;
 	uint64_t count;
 
 	if (level == pgt->start_level)
-		return;
+		return 1;
 	JLG(pv, pgt->level[level - 1], ipa >> s2_level_shift(level - 1));
 	g_assert(pv && kvm_pte_table(*pv, level - 1));
 	count = s2_table_count(*pv) + delta;
 	*pv = s2_make_table(count);
+	return count;
+}
+
+/* A last-level store: the table page comes with the first entry and goes with the last. */
+static void set_leaf_level(struct s2_pgt *pgt, uint64_t ipa, kvm_pte_t pte)
+{
+	kvm_pte_t *table = pte ? leaf_table_alloc(pgt, ipa) : leaf_table(pgt, ipa);
+	kvm_pte_t *ptep, old;
+
+	if (!table)
+		return;
+	ptep = &table[pte_index(ipa)];
+	old = *ptep;
+	if (!old && !pte)
+		return;
+	pgt->gen++;
+	account(pgt, LEAF_LEVEL, old, -1);
+	account(pgt, LEAF_LEVEL, pte, +1);
+	*ptep = pte;
+	if (!old != !pte && !count_in_parent(pgt, LEAF_LEVEL, ipa, pte ? +1 : -1))
+		leaf_table_free(pgt, ipa);
 }
 
 void s2pt_set(struct s2_pgt *pgt, uint32_t level, uint64_t ipa, kvm_pte_t pte)
@@ -75,6 +140,10 @@ void s2pt_set(struct s2_pgt *pgt, uint32_t level, uint64_t ipa, kvm_pte_t pte)
 	kvm_pte_t old;
 	int rc;
 
+	if (level >= LEAF_LEVEL) {
+		set_leaf_level(pgt, ipa, pte);
+		return;
+	}
 	if (pte) {
 		JLI(pv, pgt->level[level], idx);	/* a new slot reads 0 */
 	} else {
@@ -96,6 +165,25 @@ void s2pt_set(struct s2_pgt *pgt, uint32_t level, uint64_t ipa, kvm_pte_t pte)
 	}
 }
 
+/* A detached last-level table page: its entries go with it. */
+static uint64_t free_leaf_table(struct s2_pgt *pgt, uint64_t ipa)
+{
+	kvm_pte_t *table = leaf_table(pgt, ipa);
+	uint64_t freed = 0;
+
+	if (!table)
+		return 0;
+	for (uint32_t i = 0; i < PTRS_PER_PTE; i++) {
+		if (!table[i])
+			continue;
+		pgt->gen++;
+		account(pgt, LEAF_LEVEL, table[i], -1);
+		freed++;
+	}
+	leaf_table_free(pgt, ipa);
+	return freed;
+}
+
 uint64_t s2pt_free_subtree(struct s2_pgt *pgt, uint32_t level, uint64_t ipa)
 {
 	uint32_t child = level + 1;
@@ -106,6 +194,8 @@ uint64_t s2pt_free_subtree(struct s2_pgt *pgt, uint32_t level, uint64_t ipa)
 	PWord_t pv;
 	int rc;
 
+	if (child >= LEAF_LEVEL)
+		return free_leaf_table(pgt, base);
 	JLF(pv, pgt->level[child], idx);
 	while (pv && idx <= last) {
 		kvm_pte_t pte = *pv;
@@ -127,11 +217,19 @@ uint64_t s2pt_free_subtree(struct s2_pgt *pgt, uint32_t level, uint64_t ipa)
  * entry below the root exists only under valid tables (a broken table's
  * subtree is dropped when it is broken), so the deepest non-zero entry on
  * the path is where the walk ends - one Judy lookup for a mapped page
- * instead of one per level.
+ * instead of one per level.  Likewise a last-level table page exists only
+ * under a valid table entry, so once it is found the walk ends in it.
  */
 void s2pt_lookup(const struct s2_pgt *pgt, uint64_t ipa, struct s2_walk_result *res)
 {
-	for (uint32_t level = S2_LEVELS - 1;; level--) {
+	const kvm_pte_t *table = leaf_table(pgt, ipa);
+
+	if (table) {
+		res->level = LEAF_LEVEL;
+		res->pte = table[pte_index(ipa)];
+		return;
+	}
+	for (uint32_t level = LEAF_LEVEL - 1;; level--) {
 		kvm_pte_t pte = s2pt_get(pgt, level, ipa);
 
 		if (kvm_pte_table(pte, level)) {
@@ -165,6 +263,31 @@ kvm_pte_t s2_make_leaf(uint64_t phys, uint32_t level, int prot, bool fwb)
 	return pte;
 }
 
+/*
+ * The last level, page by page.  @fn may clear entries, and the last one
+ * cleared frees its page: the page is looked up again for every entry.
+ */
+static void walk_leaf_level(struct s2_pgt *pgt, uint64_t start, uint64_t end, s2_leaf_fn fn,
+			    void *opaque)
+{
+	uint64_t key = start >> TABLE_SHIFT;
+
+	while (s2_pagemap_next(&pgt->leaf_tables, &key) && key <= (end - 1) >> TABLE_SHIFT) {
+		uint64_t base = key << TABLE_SHIFT;
+		uint64_t from = MAX(start, base), to = MIN(end, base + s2_granule(LEAF_LEVEL - 1));
+		const kvm_pte_t *table;
+
+		for (uint64_t addr = from & ~(s2_granule(LEAF_LEVEL) - 1);
+		     addr < to && (table = leaf_table(pgt, addr)); addr += s2_granule(LEAF_LEVEL)) {
+			kvm_pte_t pte = table[pte_index(addr)];
+
+			if (kvm_pte_valid(pte))
+				fn(pgt, LEAF_LEVEL, addr, pte, opaque);
+		}
+		key++;
+	}
+}
+
 static void walk_leaves(struct s2_pgt *pgt, uint32_t level, uint64_t start, uint64_t end,
 			s2_leaf_fn fn, void *opaque)
 {
@@ -173,6 +296,10 @@ static void walk_leaves(struct s2_pgt *pgt, uint32_t level, uint64_t start, uint
 	Word_t last = (end - 1) >> shift;
 	PWord_t pv;
 
+	if (level >= LEAF_LEVEL) {
+		walk_leaf_level(pgt, start, end, fn, opaque);
+		return;
+	}
 	JLF(pv, pgt->level[level], idx);
 	while (pv && idx <= last) {
 		kvm_pte_t pte = *pv;

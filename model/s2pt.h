@@ -2,10 +2,11 @@
  * model/s2pt.h - the stage-2 page table of one VM, 4 KiB granule.
  *
  * Entries are kept in one Judy array per level, keyed by ipa >> level shift,
+ * and at the last level in 512-entry table pages (model/s2pt.c says why),
  * holding a PTE encoded as the kernel encodes it (arch/arm64/kvm/hyp/pgtable.c
  * @ v5.13/v5.14: valid bit, type bit, S2AP R/W, AF, XN, MemAttr), so that the
  * walker's rules (stage2_pte_needs_update() etc.) read like the kernel's.
- * There are no table pages: a table entry's address field holds the number
+ * A table entry points at no table page: its address field holds the number
  * of non-zero entries below it, which is what the kernel's page refcount on
  * the table page tracks (stage2_pte_is_counted, get_page/put_page).
  */
@@ -14,6 +15,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "pagemap.h"
 
 typedef uint64_t kvm_pte_t;
 
@@ -41,7 +44,8 @@ enum kvm_pgtable_prot {
 };
 
 struct s2_pgt {
-	void *level[S2_LEVELS];		/* Judy1L arrays: index -> kvm_pte_t */
+	void *level[S2_LEVELS - 1];	/* JudyL: ipa >> level shift -> kvm_pte_t */
+	struct s2_pagemap leaf_tables;	/* ipa >> 21 -> kvm_pte_t[512] */
 	uint32_t ipa_bits;
 	uint32_t start_level;
 	uint64_t nr_tables;
