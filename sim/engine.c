@@ -187,7 +187,6 @@ static bool advance_base(struct s2_engine *eng)
 	level = __builtin_ctz(eng->levels);
 	digit = __builtin_ctzll(eng->digits[level]);
 	chain = eng->bucket[level << S2_RADIX_BITS | digit];
-	eng->bucket[level << S2_RADIX_BITS | digit] = NULL;
 	eng->digits[level] &= ~(1ULL << digit);
 	if (!eng->digits[level])
 		eng->levels &= ~(1U << level);
@@ -197,11 +196,13 @@ static bool advance_base(struct s2_engine *eng)
 		for (uint32_t i = 0; i < c->len; i++)
 			min = MIN(min, c->slot[i].when);
 	eng->base = min;
-	while (chain) {
-		c = chain;
+	for (c = chain; c; c = c->next)
 		for (uint32_t i = 0; i < c->len; i++)
 			bucket_add(eng, c->slot[i]);
-		chain = c->next;
+	/* the bucket keeps its first chunk, empty: sparse buckets refill without a trip to the pool */
+	chain->len = 0;
+	while ((c = chain->next)) {
+		chain->next = c->next;
 		c->next = eng->spare;
 		eng->spare = c;
 	}
