@@ -1,19 +1,22 @@
 /*
- * model/s2pt.c - the stage-2 table: Judy arrays per level above the last,
- * table pages of 512 entries at the last.
+ * model/s2pt.c - the stage-2 table: table pages of 512 entries per level,
+ * as the hardware walks them.
  *
- * Levels 0-2 hold few entries (one per 2 MiB at most) and are sparse, so each
- * is a JudyL keyed by ipa >> level shift.  Level 3 holds one entry per 4 KiB
- * page, and there a JudyL costs 8.3 bytes and a descent of several nodes per
- * entry; instead, like the hardware's, its entries live in 4 KiB table pages
- * of PTRS_PER_PTE, found through a JudyL keyed by ipa >> 21.  A page exists
- * while its level-2 table entry counts entries below it.  A mapped 4 KiB page
- * costs its 8 bytes, and a walk one lookup in a JudyL 512 times smaller.
+ * Each level's pages are found through a pagemap (model/pagemap.h) keyed by
+ * the IPA above what one page covers, so a mapped 4 KiB page costs the 8
+ * bytes of its PTE and an entry costs a cached lookup and an index, where a
+ * JudyL per level cost 8.3 bytes and a ~200-instruction descent per entry.
+ * A page below the root exists exactly while the table entry above it
+ * counts entries in it (the kernel's page refcount on a table page): the
+ * last entry cleared frees it, and a subtree freed with its table entry
+ * takes its pages along.
  */
-#include <Judy.h>
 #include <glib.h>
 
 #include "s2pt.h"
+
+#define PTRS_PER_TABLE	512
+#define LEAF_LEVEL	(S2_LEVELS - 1)
 
 /* kvm_init_ipa_range()/stage2_pgtable_levels(): 4 KiB pages, up to 16 concatenated roots. */
 static uint32_t stage2_levels(uint32_t ipa_bits)
@@ -27,57 +30,38 @@ void s2pt_init(struct s2_pgt *pgt, uint32_t ipa_bits)
 	pgt->start_level = S2_LEVELS - stage2_levels(ipa_bits);
 }
 
-#define PTRS_PER_PTE	512
-#define LEAF_LEVEL	(S2_LEVELS - 1)
-#define TABLE_SHIFT	s2_level_shift(LEAF_LEVEL - 1)
-
-static inline uint32_t pte_index(uint64_t ipa)
+void s2pt_destroy(struct s2_pgt *pgt)
 {
-	return (ipa >> s2_level_shift(LEAF_LEVEL)) & (PTRS_PER_PTE - 1);
+	for (int l = 0; l < S2_LEVELS; l++)
+		s2_pagemap_destroy(&pgt->tables[l]);
+}
+
+/* The key of the table page holding @level's entry for @ipa. */
+static inline uint64_t table_key(uint32_t level, uint64_t ipa)
+{
+	return ipa >> s2_level_shift(level) >> 9;
+}
+
+static inline uint32_t pte_index(uint32_t level, uint64_t ipa)
+{
+	return (ipa >> s2_level_shift(level)) & (PTRS_PER_TABLE - 1);
 }
 
 /*
- * The table page holding @ipa's last-level entry, NULL if there is none.
+ * The table page holding @level's entry for @ipa, NULL if there is none.
  * Lookups go through the pagemap's cache, which is no part of the table's
  * state: a const table may refresh it.
  */
-static kvm_pte_t *leaf_table(const struct s2_pgt *pgt, uint64_t ipa)
+static kvm_pte_t *table_of(const struct s2_pgt *pgt, uint32_t level, uint64_t ipa)
 {
-	return s2_pagemap_get((struct s2_pagemap *)&pgt->leaf_tables, ipa >> TABLE_SHIFT);
-}
-
-static kvm_pte_t *leaf_table_alloc(struct s2_pgt *pgt, uint64_t ipa)
-{
-	return s2_pagemap_get_or_alloc(&pgt->leaf_tables, ipa >> TABLE_SHIFT,
-				       PTRS_PER_PTE * sizeof(kvm_pte_t));
-}
-
-static void leaf_table_free(struct s2_pgt *pgt, uint64_t ipa)
-{
-	s2_pagemap_drop(&pgt->leaf_tables, ipa >> TABLE_SHIFT);
-}
-
-void s2pt_destroy(struct s2_pgt *pgt)
-{
-	Word_t bytes;
-
-	for (int l = 0; l < LEAF_LEVEL; l++)
-		JLFA(bytes, pgt->level[l]);
-	(void)bytes;
-	s2_pagemap_destroy(&pgt->leaf_tables);
+	return s2_pagemap_get((struct s2_pagemap *)&pgt->tables[level], table_key(level, ipa));
 }
 
 kvm_pte_t s2pt_get(const struct s2_pgt *pgt, uint32_t level, uint64_t ipa)
 {
-	const kvm_pte_t *table;
-	PWord_t pv;
+	const kvm_pte_t *table = table_of(pgt, level, ipa);
 
-	if (level >= LEAF_LEVEL) {
-		table = leaf_table(pgt, ipa);
-		return table ? table[pte_index(ipa)] : 0;
-	}
-	JLG(pv, pgt->level[level], ipa >> s2_level_shift(level));
-	return pv ? *pv : 0;
+	return table ? table[pte_index(level, ipa)] : 0;
 }
 
 kvm_pte_t s2_make_table(uint64_t count)
@@ -98,148 +82,100 @@ static void account(struct s2_pgt *pgt, uint32_t level, kvm_pte_t pte, int64_t d
 		pgt->nr_leaves[level] += delta;
 }
 
-/* The parent's count moves like the kernel's get_page()/put_page() on the table page. */
+/*
+ * The parent's count moves like the kernel's get_page()/put_page() on the
+ * table page; returns it (the root, which nothing counts, reads as 1).
+ */
 static uint64_t count_in_parent(struct s2_pgt *pgt, uint32_t level, uint64_t ipa, int delta)
 {
-	PWord_t pv;
+	kvm_pte_t *parent;
 	uint64_t count;
 
 	if (level == pgt->start_level)
 		return 1;
-	JLG(pv, pgt->level[level - 1], ipa >> s2_level_shift(level - 1));
-	g_assert(pv && kvm_pte_table(*pv, level - 1));
-	count = s2_table_count(*pv) + delta;
-	*pv = s2_make_table(count);
+	parent = table_of(pgt, level - 1, ipa);
+	g_assert(parent);
+	parent += pte_index(level - 1, ipa);
+	g_assert(kvm_pte_table(*parent, level - 1));
+	count = s2_table_count(*parent) + delta;
+	*parent = s2_make_table(count);
 	return count;
-}
-
-/* A last-level store: the table page comes with the first entry and goes with the last. */
-static void set_leaf_level(struct s2_pgt *pgt, uint64_t ipa, kvm_pte_t pte)
-{
-	kvm_pte_t *table = pte ? leaf_table_alloc(pgt, ipa) : leaf_table(pgt, ipa);
-	kvm_pte_t *ptep, old;
-
-	if (!table)
-		return;
-	ptep = &table[pte_index(ipa)];
-	old = *ptep;
-	if (!old && !pte)
-		return;
-	pgt->gen++;
-	account(pgt, LEAF_LEVEL, old, -1);
-	account(pgt, LEAF_LEVEL, pte, +1);
-	*ptep = pte;
-	if (!old != !pte && !count_in_parent(pgt, LEAF_LEVEL, ipa, pte ? +1 : -1))
-		leaf_table_free(pgt, ipa);
 }
 
 void s2pt_set(struct s2_pgt *pgt, uint32_t level, uint64_t ipa, kvm_pte_t pte)
 {
-	uint64_t idx = ipa >> s2_level_shift(level);
-	PWord_t pv;
-	kvm_pte_t old;
-	int rc;
+	kvm_pte_t *table, *ptep, old;
 
-	if (level >= LEAF_LEVEL) {
-		set_leaf_level(pgt, ipa, pte);
+	g_assert(level <= LEAF_LEVEL);
+	table = pte ? s2_pagemap_get_or_alloc(&pgt->tables[level], table_key(level, ipa),
+					      PTRS_PER_TABLE * sizeof(kvm_pte_t))
+		    : table_of(pgt, level, ipa);
+	if (!table)
 		return;
-	}
-	if (pte) {
-		JLI(pv, pgt->level[level], idx);	/* a new slot reads 0 */
-	} else {
-		JLG(pv, pgt->level[level], idx);
-		if (!pv)
-			return;
-	}
-	old = *pv;
+	ptep = &table[pte_index(level, ipa)];
+	old = *ptep;
+	if (!old && !pte)
+		return;
 	pgt->gen++;
 	account(pgt, level, old, -1);
 	account(pgt, level, pte, +1);
-	if (!old != !pte)
-		count_in_parent(pgt, level, ipa, pte ? +1 : -1);
-	if (pte) {
-		*pv = pte;
-	} else {
-		JLD(rc, pgt->level[level], idx);
-		(void)rc;
-	}
+	*ptep = pte;
+	if (!old != !pte && !count_in_parent(pgt, level, ipa, pte ? +1 : -1))
+		s2_pagemap_drop(&pgt->tables[level], table_key(level, ipa));
 }
 
-/* A detached last-level table page: its entries go with it. */
-static uint64_t free_leaf_table(struct s2_pgt *pgt, uint64_t ipa)
-{
-	kvm_pte_t *table = leaf_table(pgt, ipa);
-	uint64_t freed = 0;
-
-	if (!table)
-		return 0;
-	for (uint32_t i = 0; i < PTRS_PER_PTE; i++) {
-		if (!table[i])
-			continue;
-		pgt->gen++;
-		account(pgt, LEAF_LEVEL, table[i], -1);
-		freed++;
-	}
-	leaf_table_free(pgt, ipa);
-	return freed;
-}
-
+/* The table entry at @level over @ipa was detached: its page, and the pages below, go. */
 uint64_t s2pt_free_subtree(struct s2_pgt *pgt, uint32_t level, uint64_t ipa)
 {
 	uint32_t child = level + 1;
 	uint64_t base = ipa & ~(s2_granule(level) - 1);
-	Word_t idx = base >> s2_level_shift(child);
-	Word_t last = (base + s2_granule(level) - 1) >> s2_level_shift(child);
+	const kvm_pte_t *table;
 	uint64_t freed = 0;
-	PWord_t pv;
-	int rc;
 
-	if (child >= LEAF_LEVEL)
-		return free_leaf_table(pgt, base);
-	JLF(pv, pgt->level[child], idx);
-	while (pv && idx <= last) {
-		kvm_pte_t pte = *pv;
+	if (child > LEAF_LEVEL || !(table = table_of(pgt, child, base)))
+		return 0;
+	for (uint32_t i = 0; i < PTRS_PER_TABLE; i++) {
+		kvm_pte_t pte = table[i];
 
+		if (!pte)
+			continue;
 		if (kvm_pte_table(pte, child))
-			freed += s2pt_free_subtree(pgt, child, (uint64_t)idx << s2_level_shift(child));
+			freed += s2pt_free_subtree(pgt, child, base + i * s2_granule(child));
 		pgt->gen++;
 		account(pgt, child, pte, -1);
-		JLD(rc, pgt->level[child], idx);
 		freed++;
-		JLN(pv, pgt->level[child], idx);
 	}
-	(void)rc;
+	s2_pagemap_drop(&pgt->tables[child], table_key(child, base));
 	return freed;
 }
 
 /*
- * What the hardware walker finds, looked up from the bottom: a non-zero
- * entry below the root exists only under valid tables (a broken table's
- * subtree is dropped when it is broken), so the deepest non-zero entry on
- * the path is where the walk ends - one Judy lookup for a mapped page
- * instead of one per level.  Likewise a last-level table page exists only
- * under a valid table entry, so once it is found the walk ends in it.
+ * What the hardware walker finds, looked up from the bottom: a table page
+ * below the root exists only under a valid table entry (a broken table's
+ * subtree is dropped when it is broken), so the deepest page on the path is
+ * where the walk ends - one cached lookup for a mapped page instead of one
+ * per level.
  */
 void s2pt_lookup(const struct s2_pgt *pgt, uint64_t ipa, struct s2_walk_result *res)
 {
-	const kvm_pte_t *table = leaf_table(pgt, ipa);
+	for (uint32_t level = LEAF_LEVEL;; level--) {
+		const kvm_pte_t *table = table_of(pgt, level, ipa);
 
-	if (table) {
-		res->level = LEAF_LEVEL;
-		res->pte = table[pte_index(ipa)];
-		return;
-	}
-	for (uint32_t level = LEAF_LEVEL - 1;; level--) {
-		kvm_pte_t pte = s2pt_get(pgt, level, ipa);
+		if (table) {
+			kvm_pte_t pte = table[pte_index(level, ipa)];
 
-		if (kvm_pte_table(pte, level)) {
-			res->level = level + 1;	/* the entry below it was empty */
-			res->pte = 0;
+			if (kvm_pte_table(pte, level)) {
+				res->level = level + 1;	/* its page is gone: the entry below is empty */
+				res->pte = 0;
+			} else {
+				res->level = level;	/* a leaf, LOCKED, or an empty entry */
+				res->pte = pte;
+			}
 			return;
 		}
-		if (pte || level == pgt->start_level) {
-			res->level = level;	/* a leaf, LOCKED, or an empty root entry */
-			res->pte = pte;
+		if (level == pgt->start_level) {
+			res->level = level;		/* an empty root entry */
+			res->pte = 0;
 			return;
 		}
 	}
@@ -264,53 +200,32 @@ kvm_pte_t s2_make_leaf(uint64_t phys, uint32_t level, int prot, bool fwb)
 }
 
 /*
- * The last level, page by page.  @fn may clear entries, and the last one
- * cleared frees its page: the page is looked up again for every entry.
+ * Entries of @level in [start, end), page by page and in order.  @fn may
+ * clear entries, and the last one cleared in a page frees it: the page is
+ * looked up again for every entry.
  */
-static void walk_leaf_level(struct s2_pgt *pgt, uint64_t start, uint64_t end, s2_leaf_fn fn,
-			    void *opaque)
-{
-	uint64_t key = start >> TABLE_SHIFT;
-
-	while (s2_pagemap_next(&pgt->leaf_tables, &key) && key <= (end - 1) >> TABLE_SHIFT) {
-		uint64_t base = key << TABLE_SHIFT;
-		uint64_t from = MAX(start, base), to = MIN(end, base + s2_granule(LEAF_LEVEL - 1));
-		const kvm_pte_t *table;
-
-		for (uint64_t addr = from & ~(s2_granule(LEAF_LEVEL) - 1);
-		     addr < to && (table = leaf_table(pgt, addr)); addr += s2_granule(LEAF_LEVEL)) {
-			kvm_pte_t pte = table[pte_index(addr)];
-
-			if (kvm_pte_valid(pte))
-				fn(pgt, LEAF_LEVEL, addr, pte, opaque);
-		}
-		key++;
-	}
-}
-
 static void walk_leaves(struct s2_pgt *pgt, uint32_t level, uint64_t start, uint64_t end,
 			s2_leaf_fn fn, void *opaque)
 {
-	uint32_t shift = s2_level_shift(level);
-	Word_t idx = start >> shift;
-	Word_t last = (end - 1) >> shift;
-	PWord_t pv;
+	uint64_t gran = s2_granule(level);
+	uint64_t key = table_key(level, start);
 
-	if (level >= LEAF_LEVEL) {
-		walk_leaf_level(pgt, start, end, fn, opaque);
-		return;
-	}
-	JLF(pv, pgt->level[level], idx);
-	while (pv && idx <= last) {
-		kvm_pte_t pte = *pv;
-		uint64_t addr = (uint64_t)idx << shift;
+	while (s2_pagemap_next(&pgt->tables[level], &key) && key <= table_key(level, end - 1)) {
+		uint64_t base = key << 9 << s2_level_shift(level);
+		uint64_t to = MIN(end, base + PTRS_PER_TABLE * gran);
+		const kvm_pte_t *table;
 
-		if (kvm_pte_table(pte, level))
-			walk_leaves(pgt, level + 1, MAX(start, addr),
-				    MIN(end, addr + s2_granule(level)), fn, opaque);
-		else if (kvm_pte_valid(pte))
-			fn(pgt, level, addr, pte, opaque);
-		JLN(pv, pgt->level[level], idx);
+		for (uint64_t addr = MAX(start, base) & ~(gran - 1);
+		     addr < to && (table = table_of(pgt, level, addr)); addr += gran) {
+			kvm_pte_t pte = table[pte_index(level, addr)];
+
+			if (kvm_pte_table(pte, level))
+				walk_leaves(pgt, level + 1, MAX(start, addr), MIN(end, addr + gran),
+					    fn, opaque);
+			else if (kvm_pte_valid(pte))
+				fn(pgt, level, addr, pte, opaque);
+		}
+		key++;
 	}
 }
 

@@ -1,9 +1,8 @@
 /*
  * model/s2pt.h - the stage-2 page table of one VM, 4 KiB granule.
  *
- * Entries are kept in one Judy array per level, keyed by ipa >> level shift,
- * and at the last level in 512-entry table pages (model/s2pt.c says why),
- * holding a PTE encoded as the kernel encodes it (arch/arm64/kvm/hyp/pgtable.c
+ * Entries are kept in 512-entry table pages per level (model/s2pt.c),
+ * each a PTE encoded as the kernel encodes it (arch/arm64/kvm/hyp/pgtable.c
  * @ v5.13/v5.14: valid bit, type bit, S2AP R/W, AF, XN, MemAttr), so that the
  * walker's rules (stage2_pte_needs_update() etc.) read like the kernel's.
  * A table entry points at no table page: its address field holds the number
@@ -44,8 +43,7 @@ enum kvm_pgtable_prot {
 };
 
 struct s2_pgt {
-	void *level[S2_LEVELS - 1];	/* JudyL: ipa >> level shift -> kvm_pte_t */
-	struct s2_pagemap leaf_tables;	/* ipa >> 21 -> kvm_pte_t[512] */
+	struct s2_pagemap tables[S2_LEVELS];	/* ipa >> (level shift + 9) -> kvm_pte_t[512] */
 	uint32_t ipa_bits;
 	uint32_t start_level;
 	uint64_t nr_tables;

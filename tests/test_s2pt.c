@@ -128,7 +128,7 @@ static void test_leaf_table_page_lifetime(void)
 	for (int i = 0; i < 3; i++)
 		s2pt_set(&pgt, 3, base + i * 100 * SZ_4K, 0);
 	g_assert_cmpuint(s2_table_count(s2pt_get(&pgt, 2, base)), ==, 0);
-	g_assert_null(s2_pagemap_get(&pgt.leaf_tables, base >> 21));
+	g_assert_null(s2_pagemap_get(&pgt.tables[3], base >> 21));
 	s2pt_lookup(&pgt, base, &res);
 	g_assert_cmpuint(res.level, ==, 3);
 	g_assert_cmphex(res.pte, ==, 0);
@@ -148,7 +148,7 @@ static void test_free_subtree_drops_page(void)
 	g_assert_cmpuint(s2_table_count(s2pt_get(&pgt, 2, base)), ==, 512);
 	g_assert_cmpuint(s2pt_free_subtree(&pgt, 2, base + 12345), ==, 512);
 	g_assert_cmpuint(pgt.nr_leaves[3], ==, 0);
-	g_assert_null(s2_pagemap_get(&pgt.leaf_tables, base >> 21));
+	g_assert_null(s2_pagemap_get(&pgt.tables[3], base >> 21));
 	s2pt_destroy(&pgt);
 }
 
@@ -192,8 +192,8 @@ static void test_walk_survives_unmapping_callback(void)
 	g_assert_cmpuint(w.seen, ==, 511 + 512);
 	g_assert_cmpuint(w.sum, ==, want_sum);
 	g_assert_cmpuint(pgt.nr_leaves[3], ==, 1 + 512);	/* [2M, 2M+4K) and the third table */
-	g_assert_null(s2_pagemap_get(&pgt.leaf_tables, 2));
-	g_assert_nonnull(s2_pagemap_get(&pgt.leaf_tables, 1));
+	g_assert_null(s2_pagemap_get(&pgt.tables[3], 2));
+	g_assert_nonnull(s2_pagemap_get(&pgt.tables[3], 1));
 	s2pt_destroy(&pgt);
 }
 
