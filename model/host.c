@@ -4,9 +4,9 @@
  * guest pages still read the shared zero page.
  *
  * Residency and zero-page use are bit sets (model/bitset.c), so that a
- * resident page costs about a bit.  Only the few pages being zeroed right now carry a
- * ready cycle: a hash for lookup and a FIFO for expiry.  Within a memslot
- * every population takes the same time, so ready cycles come in the order
+ * resident page costs about a bit.  Only the few pages being zeroed right
+ * now carry a ready cycle: a map (model/u64map.h) for lookup and a FIFO for
+ * expiry.  Within a memslot every population takes the same time, so ready cycles come in the order
  * populations start and the FIFO front is always the first to expire.
  */
 #include "internal.h"
@@ -19,13 +19,11 @@ static void expire(struct s2_host_pages *h, uint64_t now)
 {
 	while (h->fifo_len) {
 		struct inflight *e = &h->fifo[h->fifo_head];
-		gpointer ready;
 
 		if (e->ready > now)
 			break;
-		ready = g_hash_table_lookup(h->inflight, GSIZE_TO_POINTER(e->key));
-		if (GPOINTER_TO_SIZE(ready) == e->ready)
-			g_hash_table_remove(h->inflight, GSIZE_TO_POINTER(e->key));
+		if (s2_u64map_get(&h->inflight, e->key) == e->ready)
+			s2_u64map_remove(&h->inflight, e->key);
 		h->fifo_head = (h->fifo_head + 1) & (h->fifo_cap - 1);
 		h->fifo_len--;
 	}
@@ -52,10 +50,10 @@ enum s2_host_state s2_host_page(struct s2_host_pages *h, uint64_t key, uint64_t 
 				uint64_t *ready)
 {
 	if (s2_bitset_test(&h->resident, key)) {
-		gpointer r = h->inflight ? g_hash_table_lookup(h->inflight, GSIZE_TO_POINTER(key)) : NULL;
+		uint64_t r = s2_u64map_get(&h->inflight, key);
 
-		if (r && GPOINTER_TO_SIZE(r) > now) {
-			*ready = GPOINTER_TO_SIZE(r);
+		if (r > now) {
+			*ready = r;
 			return S2_HOST_POPULATING;
 		}
 		return S2_HOST_RESIDENT;
@@ -71,17 +69,15 @@ void s2_host_set_zero(struct s2_host_pages *h, uint64_t key)
 /* Resident from @ready on; a racing populator that finishes first wins. */
 void s2_host_set_populating(struct s2_host_pages *h, uint64_t key, uint64_t now, uint64_t ready)
 {
-	gpointer old;
+	uint64_t old;
 
-	if (!h->inflight)
-		h->inflight = g_hash_table_new(g_direct_hash, g_direct_equal);
 	expire(h, now);
 	s2_bitset_clear(&h->zero, key);
 	s2_bitset_set(&h->resident, key);
-	old = g_hash_table_lookup(h->inflight, GSIZE_TO_POINTER(key));
-	if (old && GPOINTER_TO_SIZE(old) <= ready)
+	old = s2_u64map_get(&h->inflight, key);
+	if (old && old <= ready)
 		return;
-	g_hash_table_insert(h->inflight, GSIZE_TO_POINTER(key), GSIZE_TO_POINTER(ready));
+	s2_u64map_put(&h->inflight, key, ready);
 	fifo_push(h, key, ready);
 }
 
@@ -100,7 +96,6 @@ void s2_host_pages_free(struct s2_host_pages *h)
 	s2_bitset_free(&h->zero);
 	s2_bitset_free(&h->split);
 	s2_bitset_free(&h->small);
-	if (h->inflight)
-		g_hash_table_destroy(h->inflight);
+	s2_u64map_free(&h->inflight);
 	g_free(h->fifo);
 }

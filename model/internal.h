@@ -6,6 +6,7 @@
 #define S2SIM_MODEL_INTERNAL_H
 
 #include "bitset.h"
+#include "u64map.h"
 #include "s2pt.h"
 #include "vm.h"
 
@@ -142,7 +143,7 @@ struct s2_host_pages {
 	struct s2_bitset zero;		/* small pages reading the zero page; THP: huge zero PMDs */
 	struct s2_bitset split;		/* THP: 2 MiB units split into small pages */
 	struct s2_bitset small;		/* THP: 4 KiB pages copied in split units */
-	GHashTable *inflight;	/* index -> cycle it is ready, while being populated */
+	struct s2_u64map inflight;	/* index -> cycle it is ready, while being populated */
 	struct inflight *fifo;	/* the same, in the order they expire */
 	uint32_t fifo_head, fifo_len, fifo_cap;
 };

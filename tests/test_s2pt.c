@@ -1,6 +1,7 @@
 /*
- * tests/test_s2pt.c - how the stage-2 table and the host's bit sets are
- * stored: pagemaps with a hashed cache, bitmaps, last-level table pages.
+ * tests/test_s2pt.c - how the stage-2 table and the host's page sets are
+ * stored: pagemaps with a hashed cache, bitmaps, table pages, the in-flight
+ * map.
  * Expected values follow from the kernel's table geometry (512 entries per
  * table, 4 KiB granule) and are worked out in the comments.
  */
@@ -9,6 +10,7 @@
 #include "bitset.h"
 #include "pagemap.h"
 #include "s2pt.h"
+#include "u64map.h"
 
 #define SZ_4K	0x1000ULL
 #define SZ_2M	0x200000ULL
@@ -197,6 +199,42 @@ static void test_walk_survives_unmapping_callback(void)
 	s2pt_destroy(&pgt);
 }
 
+/*
+ * 20000 seeded puts, overwrites and removes over 300 keys (so the table
+ * grows, wraps and shifts entries back into holes) against a GHashTable.
+ */
+static void test_u64map_against_ghashtable(void)
+{
+	struct s2_u64map m = { 0 };
+	GHashTable *ref = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+	GRand *rng = g_rand_new_with_seed(3);
+
+	g_assert_cmpuint(s2_u64map_get(&m, 42), ==, 0);
+	s2_u64map_remove(&m, 42);
+	for (int step = 0; step < 20000; step++) {
+		uint64_t key = (uint64_t)g_rand_int_range(rng, 0, 300) << 21;	/* aligned, like page indices */
+		uint64_t val = 1 + g_rand_int(rng);
+
+		if (g_rand_int_range(rng, 0, 3)) {
+			s2_u64map_put(&m, key, val);
+			g_hash_table_insert(ref, g_memdup2(&key, 8), g_memdup2(&val, 8));
+		} else {
+			s2_u64map_remove(&m, key);
+			g_hash_table_remove(ref, &key);
+		}
+		g_assert_cmpuint(m.len, ==, g_hash_table_size(ref));
+		for (uint64_t k = 0; k < 300; k += 7) {
+			uint64_t kk = k << 21;
+			uint64_t *want = g_hash_table_lookup(ref, &kk);
+
+			g_assert_cmpuint(s2_u64map_get(&m, kk), ==, want ? *want : 0);
+		}
+	}
+	g_rand_free(rng);
+	g_hash_table_destroy(ref);
+	s2_u64map_free(&m);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -206,5 +244,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/s2pt/leaf-table-page-lifetime", test_leaf_table_page_lifetime);
 	g_test_add_func("/s2pt/free-subtree-drops-page", test_free_subtree_drops_page);
 	g_test_add_func("/s2pt/walk-survives-unmapping-callback", test_walk_survives_unmapping_callback);
+	g_test_add_func("/s2pt/u64map/against-ghashtable", test_u64map_against_ghashtable);
 	return g_test_run();
 }
