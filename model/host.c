@@ -6,8 +6,9 @@
  * Residency and zero-page use are bit sets (model/bitset.c), so that a
  * resident page costs about a bit.  Only the few pages being zeroed right
  * now carry a ready cycle: a map (model/u64map.h) for lookup and a FIFO for
- * expiry.  Within a memslot every population takes the same time, so ready cycles come in the order
- * populations start and the FIFO front is always the first to expire.
+ * expiry.  Within a memslot every population takes the same time, so
+ * ready cycles come in the order populations start and the FIFO front is
+ * always the first to expire.
  */
 #include "internal.h"
 
