@@ -92,8 +92,8 @@ struct s2_fault {
 	int prot;
 	enum s2_outcome outcome;
 	uint64_t started, lock_requested;
+	uint32_t nr_ops, pc;		/* next to the header: each step reads them with it */
 	struct s2_op ops[S2_MAX_OPS];
-	uint32_t nr_ops, pc;
 };
 
 /* The last leaf a vCPU's access found, valid while the table is unchanged. */
@@ -103,13 +103,14 @@ struct s2_leaf_cache {
 	kvm_pte_t pte;
 };
 
+/* What every access reads comes first; the fault's steps, mostly unused, last. */
 struct s2_vcpu_model {
-	struct s2_fault fault;
 	struct s2_leaf_cache tlb;
 	bool pending;			/* the current access has faulted at least once */
 	uint32_t memcache;		/* pages in kvm_mmu_memory_cache */
 	bool tvm;			/* HCR_EL2.TVM: VM register writes trap */
 	uint64_t fault_cycles, faults;
+	struct s2_fault fault;
 };
 
 /*
