@@ -5,9 +5,17 @@
  * The slot is a multiplicative hash of the key: the vCPUs of a first-touch
  * or migration run walk regions a power of two apart, which would all land
  * on one slot if the key's low bits chose it.
+ *
+ * 4 KiB pages (table pages) come from 2 MiB slabs that ask for transparent
+ * huge pages, as the kernel's own page tables come from its page allocator:
+ * a terabyte guest needs half a million of them, one host page fault each
+ * from malloc, and the few hundred a fault touches at a time then share a
+ * couple of TLB entries instead of one each.
  */
 #include <Judy.h>
 #include <glib.h>
+#include <errno.h>
+#include <sys/mman.h>
 
 #include "pagemap.h"
 
@@ -30,6 +38,49 @@ void *s2_pagemap_get(struct s2_pagemap *m, uint64_t key)
 	return c->page;
 }
 
+#define SLAB_BYTES	(2UL << 20)
+#define SLAB_PAGES	(SLAB_BYTES / S2_PAGEMAP_SLAB_PAGE)
+
+static void *slab_new(void)
+{
+	void *slab = mmap(NULL, SLAB_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (slab == MAP_FAILED)
+		g_error("pagemap: mmap of a %lu-byte slab: %s", SLAB_BYTES, g_strerror(errno));
+	madvise(slab, SLAB_BYTES, MADV_HUGEPAGE);	/* a hint: fine if refused */
+	return slab;
+}
+
+static void *page_alloc(struct s2_pagemap *m, size_t page_bytes)
+{
+	void *page = m->free_pages;
+
+	g_assert(!m->page_bytes || m->page_bytes == page_bytes);
+	m->page_bytes = page_bytes;
+	if (page_bytes != S2_PAGEMAP_SLAB_PAGE)
+		return g_malloc0(page_bytes);
+	if (page) {
+		m->free_pages = *(void **)page;
+		return memset(page, 0, page_bytes);
+	}
+	if (!m->nr_slabs || m->slab_used == SLAB_PAGES) {
+		m->slabs = g_renew(void *, m->slabs, m->nr_slabs + 1);
+		m->slabs[m->nr_slabs++] = slab_new();
+		m->slab_used = 0;
+	}
+	return (char *)m->slabs[m->nr_slabs - 1] + (size_t)m->slab_used++ * S2_PAGEMAP_SLAB_PAGE;
+}
+
+static void page_free(struct s2_pagemap *m, void *page)
+{
+	if (m->page_bytes != S2_PAGEMAP_SLAB_PAGE) {
+		g_free(page);
+		return;
+	}
+	*(void **)page = m->free_pages;
+	m->free_pages = page;
+}
+
 void *s2_pagemap_get_or_alloc(struct s2_pagemap *m, uint64_t key, size_t page_bytes)
 {
 	void *page = s2_pagemap_get(m, key);
@@ -37,7 +88,7 @@ void *s2_pagemap_get_or_alloc(struct s2_pagemap *m, uint64_t key, size_t page_by
 
 	if (page)
 		return page;
-	page = g_malloc0(page_bytes);
+	page = page_alloc(m, page_bytes);
 	JLI(pv, m->judy, key);
 	*pv = (Word_t)page;
 	*slot_of(m, key) = (struct s2_pagemap_cached){ key, page };
@@ -55,7 +106,7 @@ void s2_pagemap_drop(struct s2_pagemap *m, uint64_t key)
 	JLG(pv, m->judy, key);
 	if (!pv)
 		return;
-	g_free((void *)*pv);
+	page_free(m, (void *)*pv);
 	JLD(rc, m->judy, key);
 	(void)rc;
 }
@@ -77,12 +128,17 @@ void s2_pagemap_destroy(struct s2_pagemap *m)
 	Word_t idx = 0, bytes;
 	PWord_t pv;
 
-	JLF(pv, m->judy, idx);
-	while (pv) {
-		g_free((void *)*pv);
-		JLN(pv, m->judy, idx);
+	if (m->page_bytes != S2_PAGEMAP_SLAB_PAGE) {
+		JLF(pv, m->judy, idx);
+		while (pv) {
+			g_free((void *)*pv);
+			JLN(pv, m->judy, idx);
+		}
 	}
 	JLFA(bytes, m->judy);
 	(void)bytes;
-	memset(m->cache, 0, sizeof(m->cache));
+	for (uint32_t i = 0; i < m->nr_slabs; i++)
+		munmap(m->slabs[i], SLAB_BYTES);
+	g_free(m->slabs);
+	*m = (struct s2_pagemap){ 0 };
 }

@@ -24,12 +24,19 @@ struct s2_pagemap_cached {
 /* All zeroes is an empty map. */
 struct s2_pagemap {
 	void *judy;		/* JudyL: key -> page */
+	size_t page_bytes;	/* of every page: set by the first allocation */
 	struct s2_pagemap_cached cache[1 << S2_PAGEMAP_CACHE_BITS];
+	/* pages of S2_PAGEMAP_SLAB_PAGE bytes come from slabs, freed ones are reused */
+	void **slabs;
+	uint32_t nr_slabs, slab_used;	/* pages handed out from the newest slab */
+	void *free_pages;		/* a list threaded through the first word */
 };
+
+#define S2_PAGEMAP_SLAB_PAGE	4096
 
 /* The page at @key, or NULL. */
 void *s2_pagemap_get(struct s2_pagemap *m, uint64_t key);
-/* The page at @key; a new one is @page_bytes of zeroes. */
+/* The page at @key; a new one is @page_bytes of zeroes (the same for every page). */
 void *s2_pagemap_get_or_alloc(struct s2_pagemap *m, uint64_t key, size_t page_bytes);
 void s2_pagemap_drop(struct s2_pagemap *m, uint64_t key);
 /* The first page at a key >= *@key, or NULL; *@key is set to its key. */
