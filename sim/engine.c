@@ -127,7 +127,6 @@ static struct s2_chunk *chunk_get(struct s2_engine *eng, struct s2_chunk *next)
 	else
 		c = g_new(struct s2_chunk, 1);
 	c->next = next;
-	c->len = 0;
 	return c;
 }
 
@@ -135,7 +134,7 @@ static inline void bucket_add(struct s2_engine *eng, struct s2_heap_slot s)
 {
 	uint64_t diff = s.when ^ eng->base;
 	unsigned int level, digit;
-	struct s2_chunk **head, *c;
+	unsigned int b;
 
 	if (!diff) {
 		top_push(eng, s);
@@ -143,11 +142,13 @@ static inline void bucket_add(struct s2_engine *eng, struct s2_heap_slot s)
 	}
 	level = (63 - __builtin_clzll(diff)) / S2_RADIX_BITS;
 	digit = (s.when >> (level * S2_RADIX_BITS)) & DIGIT_MASK;
-	head = &eng->bucket[level << S2_RADIX_BITS | digit];
-	c = *head;
-	if (G_UNLIKELY(!c || c->len == S2_CHUNK_SLOTS))
-		*head = c = chunk_get(eng, c);
-	c->slot[c->len++] = s;
+	b = level << S2_RADIX_BITS | digit;
+	/* the fill count lives in the engine, so a sparse bucket's chunk is only written */
+	if (G_UNLIKELY(!eng->bucket[b] || eng->fill[b] == S2_CHUNK_SLOTS)) {
+		eng->bucket[b] = chunk_get(eng, eng->bucket[b]);
+		eng->fill[b] = 0;
+	}
+	eng->bucket[b]->slot[eng->fill[b]++] = s;
 	eng->levels |= 1U << level;
 	eng->digits[level] |= 1ULL << digit;
 }
@@ -161,15 +162,15 @@ static inline void bucket_add(struct s2_engine *eng, struct s2_heap_slot s)
 static void prefetch_ahead(struct s2_engine *eng)
 {
 	uint64_t next = eng->digits[0];
-	const struct s2_chunk *c;
+	unsigned int b;
 
 	for (int skip = 1; skip < PREFETCH_CYCLES && next; skip++)
 		next &= next - 1;
 	if (!next)
 		return;
-	c = eng->bucket[__builtin_ctzll(next)];
-	for (uint32_t i = 0; i < MIN(c->len, 4u); i++)
-		__builtin_prefetch(c->slot[i].ev);
+	b = __builtin_ctzll(next);
+	for (uint32_t i = 0; i < MIN(eng->fill[b], 4u); i++)
+		__builtin_prefetch(eng->bucket[b]->slot[i].ev);
 }
 
 /*
@@ -178,29 +179,31 @@ static void prefetch_ahead(struct s2_engine *eng)
  */
 static bool advance_base(struct s2_engine *eng)
 {
-	unsigned int level, digit;
+	unsigned int level, digit, b;
 	struct s2_chunk *chain, *c;
 	uint64_t min = UINT64_MAX;
+	uint32_t len;
 
 	if (!eng->levels)
 		return false;
 	level = __builtin_ctz(eng->levels);
 	digit = __builtin_ctzll(eng->digits[level]);
-	chain = eng->bucket[level << S2_RADIX_BITS | digit];
+	b = level << S2_RADIX_BITS | digit;
+	chain = eng->bucket[b];
 	eng->digits[level] &= ~(1ULL << digit);
 	if (!eng->digits[level])
 		eng->levels &= ~(1U << level);
 	if (!level)
 		prefetch_ahead(eng);
-	for (c = chain; c; c = c->next)
-		for (uint32_t i = 0; i < c->len; i++)
+	for (c = chain, len = eng->fill[b]; c; c = c->next, len = S2_CHUNK_SLOTS)
+		for (uint32_t i = 0; i < len; i++)
 			min = MIN(min, c->slot[i].when);
 	eng->base = min;
-	for (c = chain; c; c = c->next)
-		for (uint32_t i = 0; i < c->len; i++)
+	for (c = chain, len = eng->fill[b]; c; c = c->next, len = S2_CHUNK_SLOTS)
+		for (uint32_t i = 0; i < len; i++)
 			bucket_add(eng, c->slot[i]);
 	/* the bucket keeps its first chunk, empty: sparse buckets refill without a trip to the pool */
-	chain->len = 0;
+	eng->fill[b] = 0;
 	while ((c = chain->next)) {
 		chain->next = c->next;
 		c->next = eng->spare;

@@ -52,8 +52,7 @@ struct s2_heap_slot {
 #define S2_CHUNK_SLOTS	63
 
 struct s2_chunk {
-	struct s2_chunk *next;
-	uint32_t len;
+	struct s2_chunk *next;	/* older, full chunks */
 	struct s2_heap_slot slot[S2_CHUNK_SLOTS];
 };
 
@@ -75,6 +74,7 @@ struct s2_engine {
 	struct s2_heap_slot *top;
 	uint32_t top_len, top_cap;
 	struct s2_chunk *bucket[S2_BUCKETS];	/* the chunk being filled first */
+	uint8_t fill[S2_BUCKETS];		/* slots used in that chunk; the rest are full */
 	struct s2_chunk *spare;			/* emptied chunks */
 	bool stop;
 };
