@@ -297,16 +297,24 @@ static bool mmap_start(struct bin_source *b, GError **err)
 /*
  * Records are read once, front to back: give back the pages behind the
  * reader so that a trace of billions of records does not stay resident
- * (the file's page cache keeps them; re-reading would only fault them in).
+ * (the file's page cache keeps them), and map the next chunks ahead of it
+ * in one call (MADV_POPULATE_READ, Linux 5.14) rather than a page fault
+ * per 64 KiB: the records pass reads pages the checksum pass gave back.
  */
 static void mmap_drop_behind(struct bin_source *b, size_t off)
 {
 	size_t upto = off & ~(DROP_CHUNK - 1);
+	size_t ahead = upto + DROP_CHUNK;
 
 	if (upto <= b->dropped + DROP_CHUNK)
 		return;
 	madvise((void *)(b->map + b->dropped), upto - b->dropped, MADV_DONTNEED);
 	b->dropped = upto;
+#ifdef MADV_POPULATE_READ
+	if (ahead < b->map_len)		/* a hint: an older kernel says EINVAL */
+		madvise((void *)(b->map + ahead), MIN(2 * DROP_CHUNK, b->map_len - ahead),
+			MADV_POPULATE_READ);
+#endif
 }
 
 static const uint8_t *mmap_peek(struct bin_source *b, uint64_t off, size_t len)
