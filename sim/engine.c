@@ -87,6 +87,7 @@ static void free_chain(struct s2_chunk *c)
 void s2_engine_init(struct s2_engine *eng)
 {
 	*eng = (struct s2_engine){ 0 };
+	memset(eng->fill, S2_CHUNK_SLOTS, sizeof(eng->fill));	/* no chunk yet: as if full */
 }
 
 void s2_engine_destroy(struct s2_engine *eng)
@@ -103,7 +104,7 @@ void s2_event_init(struct s2_event *ev, s2_event_fn fn)
 	*ev = (struct s2_event){ .fn = fn };
 }
 
-static void top_push(struct s2_engine *eng, struct s2_heap_slot s)
+static inline void top_push(struct s2_engine *eng, struct s2_heap_slot s)
 {
 	if (G_UNLIKELY(eng->top_len == eng->top_cap)) {
 		eng->top_cap = eng->top_cap ? eng->top_cap * 2 : 64;
@@ -112,7 +113,7 @@ static void top_push(struct s2_engine *eng, struct s2_heap_slot s)
 	sift_up(eng->top, eng->top_len++, s);
 }
 
-static void top_pop(struct s2_engine *eng)
+static inline void top_pop(struct s2_engine *eng)
 {
 	if (--eng->top_len)
 		sift_down(eng->top, eng->top_len, 0, eng->top[eng->top_len]);
@@ -144,7 +145,7 @@ static inline void bucket_add(struct s2_engine *eng, struct s2_heap_slot s)
 	digit = (s.when >> (level * S2_RADIX_BITS)) & DIGIT_MASK;
 	b = level << S2_RADIX_BITS | digit;
 	/* the fill count lives in the engine, so a sparse bucket's chunk is only written */
-	if (G_UNLIKELY(!eng->bucket[b] || eng->fill[b] == S2_CHUNK_SLOTS)) {
+	if (G_UNLIKELY(eng->fill[b] == S2_CHUNK_SLOTS)) {
 		eng->bucket[b] = chunk_get(eng, eng->bucket[b]);
 		eng->fill[b] = 0;
 	}
