@@ -5,10 +5,10 @@
  * keys at or after the last minimum: a radix heap.  Events at the current
  * cycle (@base) sit in @top, a small 4-ary heap on (priority, sequence) that
  * gives the engine its deterministic tie order; every later event sits
- * unsorted in the bucket named by the highest 6-bit digit in which its cycle
+ * unsorted in the bucket named by the highest 8-bit digit in which its cycle
  * differs from @base, and by its value there.  When @top runs dry, the lowest
  * non-empty bucket is split: its earliest cycle becomes @base and each of its
- * slots drops to a lower level.  A slot moves at most 11 times in its life,
+ * slots drops to a lower level.  A slot moves at most 8 times in its life,
  * in practice three or four, always by a sequential append into a chunk from
  * a pool, and never touches its event on the way: with 10^6 events pending
  * that keeps it clear of the cache misses a heap pays on every sift, and
@@ -141,7 +141,7 @@ static inline void bucket_add(struct s2_engine *eng, struct s2_heap_slot s)
 		top_push(eng, s);
 		return;
 	}
-	level = (63 - __builtin_clzll(diff)) / S2_RADIX_BITS;
+	level = (63 - __builtin_clzll(diff)) / S2_RADIX_BITS;	/* a shift */
 	digit = (s.when >> (level * S2_RADIX_BITS)) & DIGIT_MASK;
 	b = level << S2_RADIX_BITS | digit;
 	/* the fill count lives in the engine, so a sparse bucket's chunk is only written */
@@ -150,8 +150,8 @@ static inline void bucket_add(struct s2_engine *eng, struct s2_heap_slot s)
 		eng->fill[b] = 0;
 	}
 	eng->bucket[b]->slot[eng->fill[b]++] = s;
-	eng->levels |= 1U << level;
-	eng->digits[level] |= 1ULL << digit;
+	eng->nonempty[b / 64] |= 1ULL << (b % 64);
+	eng->summary |= 1U << (b / 64);
 }
 
 /*
@@ -162,16 +162,19 @@ static inline void bucket_add(struct s2_engine *eng, struct s2_heap_slot s)
  */
 static void prefetch_ahead(struct s2_engine *eng)
 {
-	uint64_t next = eng->digits[0];
-	unsigned int b;
+	unsigned int skip = PREFETCH_CYCLES, b;
 
-	for (int skip = 1; skip < PREFETCH_CYCLES && next; skip++)
-		next &= next - 1;
-	if (!next)
-		return;
-	b = __builtin_ctzll(next);
-	for (uint32_t i = 0; i < MIN(eng->fill[b], 4u); i++)
-		__builtin_prefetch(eng->bucket[b]->slot[i].ev);
+	/* level 0 is buckets 0 .. 2^S2_RADIX_BITS - 1: one cycle each */
+	for (unsigned int w = 0; w < (1U << S2_RADIX_BITS) / 64; w++) {
+		for (uint64_t bits = eng->nonempty[w]; bits; bits &= bits - 1) {
+			if (--skip)
+				continue;
+			b = w * 64 + __builtin_ctzll(bits);
+			for (uint32_t i = 0; i < MIN(eng->fill[b], 4u); i++)
+				__builtin_prefetch(eng->bucket[b]->slot[i].ev);
+			return;
+		}
+	}
 }
 
 /*
@@ -180,21 +183,20 @@ static void prefetch_ahead(struct s2_engine *eng)
  */
 static bool advance_base(struct s2_engine *eng)
 {
-	unsigned int level, digit, b;
 	struct s2_chunk *chain, *c;
 	uint64_t min = UINT64_MAX;
+	unsigned int w, b;
 	uint32_t len;
 
-	if (!eng->levels)
+	if (!eng->summary)
 		return false;
-	level = __builtin_ctz(eng->levels);
-	digit = __builtin_ctzll(eng->digits[level]);
-	b = level << S2_RADIX_BITS | digit;
+	w = __builtin_ctz(eng->summary);
+	b = w * 64 + __builtin_ctzll(eng->nonempty[w]);
 	chain = eng->bucket[b];
-	eng->digits[level] &= ~(1ULL << digit);
-	if (!eng->digits[level])
-		eng->levels &= ~(1U << level);
-	if (!level)
+	eng->nonempty[w] &= eng->nonempty[w] - 1;
+	if (!eng->nonempty[w])
+		eng->summary &= ~(1U << w);
+	if (b >> S2_RADIX_BITS == 0)
 		prefetch_ahead(eng);
 	for (c = chain, len = eng->fill[b]; c; c = c->next, len = S2_CHUNK_SLOTS)
 		for (uint32_t i = 0; i < len; i++)

@@ -32,8 +32,8 @@ struct s2_event {
 	bool armed;		/* its slot with sequence @seq is live */
 };
 
-/* A radix heap on 64-bit cycles, one level per 6-bit digit of 64 buckets each. */
-#define S2_RADIX_BITS	6
+/* A radix heap on 64-bit cycles, one level per 8-bit digit of 256 buckets each. */
+#define S2_RADIX_BITS	8
 #define S2_ENGINE_LEVELS	((64 + S2_RADIX_BITS - 1) / S2_RADIX_BITS)
 #define S2_BUCKETS	(S2_ENGINE_LEVELS << S2_RADIX_BITS)
 
@@ -58,18 +58,19 @@ struct s2_chunk {
 
 /*
  * @top holds the events at cycle @base, as a 4-ary min-heap on order;
- * bucket[64 * level + digit] holds, unsorted, those whose cycle first
- * differs from @base in 6-bit digit @level and has @digit there.
- * @levels has bit L set while level L has a non-empty bucket, @digits[L]
- * bit d while bucket (L, d) is non-empty.
+ * bucket[256 * level + digit] holds, unsorted, those whose cycle first
+ * differs from @base in 8-bit digit @level and has @digit there.
+ * Bit b of @nonempty is set while bucket b holds slots; bit w of @summary
+ * while word w of @nonempty is not zero.  Buckets are numbered by level,
+ * then digit, so the lowest set bit is the bucket to split next.
  */
 struct s2_engine {
 	uint64_t now;
 	uint64_t next_seq;
 	uint64_t nr_fired;
 	uint64_t base;
-	uint32_t levels;
-	uint64_t digits[S2_ENGINE_LEVELS];
+	uint32_t summary;
+	uint64_t nonempty[S2_BUCKETS / 64];
 	uint64_t pending;		/* armed events, not counting stale slots */
 	struct s2_heap_slot *top;
 	uint32_t top_len, top_cap;
