@@ -104,7 +104,7 @@ void s2_event_init(struct s2_event *ev, s2_event_fn fn)
 	*ev = (struct s2_event){ .fn = fn };
 }
 
-static inline void top_push(struct s2_engine *eng, struct s2_heap_slot s)
+static inline G_ALWAYS_INLINE void top_push(struct s2_engine *eng, struct s2_heap_slot s)
 {
 	if (G_UNLIKELY(eng->top_len == eng->top_cap)) {
 		eng->top_cap = eng->top_cap ? eng->top_cap * 2 : 64;
@@ -131,7 +131,7 @@ static struct s2_chunk *chunk_get(struct s2_engine *eng, struct s2_chunk *next)
 	return c;
 }
 
-static inline void bucket_add(struct s2_engine *eng, struct s2_heap_slot s)
+static inline G_ALWAYS_INLINE void bucket_add(struct s2_engine *eng, struct s2_heap_slot s)
 {
 	uint64_t diff = s.when ^ eng->base;
 	unsigned int level, digit;
