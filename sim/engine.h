@@ -83,7 +83,11 @@ struct s2_engine {
 void s2_engine_init(struct s2_engine *eng);
 void s2_engine_destroy(struct s2_engine *eng);
 void s2_event_init(struct s2_event *ev, s2_event_fn fn);
-/* Schedule @ev at absolute cycle @when (>= now); an armed event is moved. */
+/*
+ * Schedule @ev at absolute cycle @when (>= now); an armed event is moved.
+ * Moving and cancelling are lazy (sim/engine.c): an event's memory must
+ * stay valid until the engine is destroyed, even once it is cancelled.
+ */
 void s2_engine_schedule(struct s2_engine *eng, struct s2_event *ev, uint64_t when);
 void s2_engine_cancel(struct s2_engine *eng, struct s2_event *ev);
 /* The event that fires next, or NULL when none is pending. */
