@@ -7,7 +7,6 @@
  * abort-site CMOs (locked_prep) and in one place for the walker-site CMOs
  * (walker.c: emit_walker_cmos).
  */
-#include <Judy.h>
 #include <stddef.h>
 #include <string.h>
 

@@ -1,7 +1,6 @@
 /*
  * model/vm.c - create and tear down the VM model; names for its counters.
  */
-#include <Judy.h>
 
 #include "internal.h"
 
