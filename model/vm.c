@@ -1,7 +1,6 @@
 /*
  * model/vm.c - create and tear down the VM model; names for its counters.
  */
-
 #include "internal.h"
 
 static const char *const cost_names[S2_COST_NR] = {
