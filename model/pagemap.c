@@ -6,11 +6,12 @@
  * or migration run walk regions a power of two apart, which would all land
  * on one slot if the key's low bits chose it.
  *
- * 4 KiB pages (table pages) come from 2 MiB slabs that ask for transparent
- * huge pages, as the kernel's own page tables come from its page allocator:
- * a terabyte guest needs half a million of them, one host page fault each
- * from malloc, and the few hundred a fault touches at a time then share a
- * couple of TLB entries instead of one each.
+ * Pages come from slabs of 512, freed ones are reused.  For 4 KiB table
+ * pages a slab is 2 MiB and asks for a transparent huge page, as the
+ * kernel's own page tables come from its page allocator: a terabyte guest
+ * needs half a million of them, one host page fault each from malloc, and
+ * the few hundred a fault touches at a time then share a couple of TLB
+ * entries instead of one each.
  */
 #include <Judy.h>
 #include <glib.h>
@@ -38,16 +39,17 @@ void *s2_pagemap_get(struct s2_pagemap *m, uint64_t key)
 	return c->page;
 }
 
-#define SLAB_BYTES	(2UL << 20)
-#define SLAB_PAGES	(SLAB_BYTES / S2_PAGEMAP_SLAB_PAGE)
+#define SLAB_PAGES	512
+#define HUGE_BYTES	(2UL << 20)
 
-static void *slab_new(void)
+static void *slab_new(size_t bytes)
 {
-	void *slab = mmap(NULL, SLAB_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *slab = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (slab == MAP_FAILED)
-		g_error("pagemap: mmap of a %lu-byte slab: %s", SLAB_BYTES, g_strerror(errno));
-	madvise(slab, SLAB_BYTES, MADV_HUGEPAGE);	/* a hint: fine if refused */
+		g_error("pagemap: mmap of a %zu-byte slab: %s", bytes, g_strerror(errno));
+	if (bytes >= HUGE_BYTES)
+		madvise(slab, bytes, MADV_HUGEPAGE);	/* a hint: fine if refused */
 	return slab;
 }
 
@@ -55,28 +57,23 @@ static void *page_alloc(struct s2_pagemap *m, size_t page_bytes)
 {
 	void *page = m->free_pages;
 
+	g_assert(page_bytes >= sizeof(void *));	/* a free page holds the list link */
 	g_assert(!m->page_bytes || m->page_bytes == page_bytes);
 	m->page_bytes = page_bytes;
-	if (page_bytes != S2_PAGEMAP_SLAB_PAGE)
-		return g_malloc0(page_bytes);
 	if (page) {
 		m->free_pages = *(void **)page;
 		return memset(page, 0, page_bytes);
 	}
 	if (!m->nr_slabs || m->slab_used == SLAB_PAGES) {
 		m->slabs = g_renew(void *, m->slabs, m->nr_slabs + 1);
-		m->slabs[m->nr_slabs++] = slab_new();
+		m->slabs[m->nr_slabs++] = slab_new(SLAB_PAGES * page_bytes);
 		m->slab_used = 0;
 	}
-	return (char *)m->slabs[m->nr_slabs - 1] + (size_t)m->slab_used++ * S2_PAGEMAP_SLAB_PAGE;
+	return (char *)m->slabs[m->nr_slabs - 1] + (size_t)m->slab_used++ * page_bytes;
 }
 
 static void page_free(struct s2_pagemap *m, void *page)
 {
-	if (m->page_bytes != S2_PAGEMAP_SLAB_PAGE) {
-		g_free(page);
-		return;
-	}
 	*(void **)page = m->free_pages;
 	m->free_pages = page;
 }
@@ -125,20 +122,12 @@ void *s2_pagemap_next(const struct s2_pagemap *m, uint64_t *key)
 
 void s2_pagemap_destroy(struct s2_pagemap *m)
 {
-	Word_t idx = 0, bytes;
-	PWord_t pv;
+	Word_t bytes;
 
-	if (m->page_bytes != S2_PAGEMAP_SLAB_PAGE) {
-		JLF(pv, m->judy, idx);
-		while (pv) {
-			g_free((void *)*pv);
-			JLN(pv, m->judy, idx);
-		}
-	}
 	JLFA(bytes, m->judy);
 	(void)bytes;
 	for (uint32_t i = 0; i < m->nr_slabs; i++)
-		munmap(m->slabs[i], SLAB_BYTES);
+		munmap(m->slabs[i], SLAB_PAGES * m->page_bytes);
 	g_free(m->slabs);
 	*m = (struct s2_pagemap){ 0 };
 }

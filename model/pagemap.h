@@ -26,13 +26,11 @@ struct s2_pagemap {
 	void *judy;		/* JudyL: key -> page */
 	size_t page_bytes;	/* of every page: set by the first allocation */
 	struct s2_pagemap_cached cache[1 << S2_PAGEMAP_CACHE_BITS];
-	/* pages of S2_PAGEMAP_SLAB_PAGE bytes come from slabs, freed ones are reused */
+	/* pages come from slabs of 512, freed ones are reused */
 	void **slabs;
 	uint32_t nr_slabs, slab_used;	/* pages handed out from the newest slab */
 	void *free_pages;		/* a list threaded through the first word */
 };
-
-#define S2_PAGEMAP_SLAB_PAGE	4096
 
 /* The page at @key, or NULL. */
 void *s2_pagemap_get(struct s2_pagemap *m, uint64_t key);
