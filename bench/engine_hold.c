@@ -3,7 +3,7 @@
  * earliest event, push it again at a random later cycle, with N pending.
  * Prints events per second for a ladder of N; never fails on speed.
  *
- *   build/bench/engine_hold [EVENTS_PER_SIZE]
+ *   build/bench/engine_hold [EVENTS_PER_SIZE [PENDING,...]]
  */
 #include <glib.h>
 #include <stdio.h>
@@ -26,18 +26,19 @@ static void hold_fire(struct s2_engine *eng, struct s2_event *ev)
 int main(int argc, char **argv)
 {
 	uint64_t fires = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000;
-	static const uint32_t sizes[] = { 1000, 10000, 100000, 1000000 };
+	g_auto(GStrv) sizes = g_strsplit(argc > 2 ? argv[2] : "1000,10000,100000,1000000", ",", 0);
 
 	printf("pending,events,seconds,events_per_s,ns_per_event\n");
-	for (size_t s = 0; s < G_N_ELEMENTS(sizes); s++) {
+	for (guint s = 0; sizes[s]; s++) {
+		uint32_t pending = strtoul(sizes[s], NULL, 10);
 		struct s2_engine eng;
-		struct hold *h = g_new(struct hold, sizes[s]);
+		struct hold *h = g_new(struct hold, pending);
 		GRand *rng = g_rand_new_with_seed(42);
 		gint64 t0;
 		double secs;
 
 		s2_engine_init(&eng);
-		for (uint32_t i = 0; i < sizes[s]; i++) {
+		for (uint32_t i = 0; i < pending; i++) {
 			h[i].rng = rng;
 			s2_event_init(&h[i].ev, hold_fire);
 			s2_engine_schedule(&eng, &h[i].ev, g_rand_int_range(rng, 0, 1000000));
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
 		for (uint64_t n = 0; n < fires; n++)
 			s2_engine_step(&eng);
 		secs = (g_get_monotonic_time() - t0) / 1e6;
-		printf("%u,%" G_GUINT64_FORMAT ",%.3f,%.0f,%.1f\n", sizes[s], fires, secs,
+		printf("%u,%" G_GUINT64_FORMAT ",%.3f,%.0f,%.1f\n", pending, fires, secs,
 		       fires / secs, secs * 1e9 / fires);
 		s2_engine_destroy(&eng);
 		g_rand_free(rng);

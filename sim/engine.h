@@ -76,6 +76,7 @@ struct s2_engine {
 	uint32_t top_len, top_cap;
 	struct s2_chunk *bucket[S2_BUCKETS];	/* the chunk being filled first */
 	uint8_t fill[S2_BUCKETS];		/* slots used in that chunk; the rest are full */
+	uint64_t earliest[S2_BUCKETS];		/* the least cycle in each bucket, or ~0 */
 	struct s2_chunk *spare;			/* emptied chunks */
 	bool stop;
 };
