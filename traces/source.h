@@ -32,8 +32,8 @@ struct s2_source {
 struct s2_source *s2_source_open(const char *path, GError **err);
 struct s2_source *s2_text_source_open(const char *path, FILE *f, GError **err);
 /*
- * The binary encoding (traces/FORMAT.md): a plain file is read through mmap,
- * a zstd-compressed one by streaming decompression.  Takes @f either way.
+ * The binary encoding (traces/FORMAT.md): a plain file is read with pread()
+ * into a window, a zstd-compressed one by streaming decompression.  Takes @f either way.
  */
 #define S2_BINARY_MAGIC		"S2SIMBIN"
 #define S2_BINARY_VERSION	2	/* 2: guest events and host records */

@@ -2,7 +2,7 @@
  * tests/fuzz/fuzz.h - what the libFuzzer harnesses share.
  *
  * The readers take paths, so each input is written to a memfd and handed
- * over as /proc/self/fd/N: no disk traffic, and mmap works as on a file.
+ * over as /proc/self/fd/N: no disk traffic, and pread() works as on a file.
  * The binary helpers repair the two checksums of a binary trace, so that
  * mutations reach the record decoder instead of stopping at "checksum
  * mismatch" (each harness also feeds the input unrepaired).
@@ -52,7 +52,7 @@ static inline void fuzz_drain(struct s2_source *src, GError *err)
 	g_clear_error(&err);
 }
 
-/* The binary reader, plain (mmap) or streaming zstd, on exactly @data. */
+/* The binary reader, plain (pread window) or streaming zstd, on exactly @data. */
 static inline void fuzz_read_binary(const uint8_t *data, size_t size, bool zstd)
 {
 	const char *path = fuzz_path(0, data, size);

@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_binary.c - the plain binary trace reader (traces/binary.c,
- * through mmap) on the input as it is and with its checksums repaired.
+ * through its pread window) on the input as it is and with its checksums repaired.
  */
 #include "fuzz.h"
 
