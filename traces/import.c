@@ -403,9 +403,9 @@ static bool on_userspace_exit(struct importer *im, struct thread *t, uint64_t ts
 
 static bool on_off(struct importer *im, const char *word, bool *out, GError **err)
 {
-	if (strcmp(word, "on") && strcmp(word, "off"))
+	*out = !strcmp(word, "on");	/* set either way: -O3 cannot see line_err() return false */
+	if (!*out && strcmp(word, "off"))
 		return line_err(im, err, "expected 'on' or 'off', got '%s'", word);
-	*out = !strcmp(word, "on");
 	return true;
 }
 
