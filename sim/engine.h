@@ -48,8 +48,15 @@ struct s2_heap_slot {
 	struct s2_event *ev;
 };
 
-/* Later buckets are chains of fixed chunks from a pool: no copying, no regrowth. */
-#define S2_CHUNK_SLOTS	63
+/*
+ * Later buckets are chains of fixed chunks from a pool: no copying, no
+ * regrowth.  66 slots make a 1600-byte malloc block, 25 cache lines, an odd
+ * number: the first slots of consecutive chunks then fall in all 64 L1
+ * sets.  At 63 the block was 1536 bytes, 24 lines, and every chunk's first
+ * line went to one of only 8 sets (cachegrind, hold model at 10^3 pending:
+ * 24 % fewer L1 misses at 66).
+ */
+#define S2_CHUNK_SLOTS	66
 
 struct s2_chunk {
 	struct s2_chunk *next;	/* older, full chunks */
