@@ -195,13 +195,23 @@ uint64_t s2_op_change_pte(struct s2_vm *vm, struct s2_fault *f, const struct s2_
  * exclusive lock, set_pte_at_notify() -> change_pte maps the new page
  * read-only, invalidate_range_end moves mmu_notifier_seq on, so a fault
  * that sampled the sequence before (its own CoW included) retries.
+ *
+ * Both ends count under kvm->mmu_lock, taken for write: in v6.1
+ * (virt/kvm/kvm_main.c, __kvm_handle_hva_range()) as the .on_lock hook of
+ * the same hold as the unmap (kvm_mmu_invalidate_begin()) and of a hold of
+ * their own at the end (kvm_mmu_invalidate_end()); in v5.12, inline in
+ * kvm_mmu_notifier_invalidate_range_start()/_end() between KVM_MMU_LOCK
+ * and KVM_MMU_UNLOCK.  So a fault that holds the lock never sees the count
+ * move, and the end pays a lock round trip.
  */
+#define NOTIFIER_OPS_MAX	10	/* notifier_ops() with change_pte */
+
 static uint32_t notifier_ops(struct s2_op *ops, uint64_t ipa, uint64_t size, bool change_pte)
 {
 	uint32_t n = 0;
 
-	ops[n++] = (struct s2_op){ .kind = OP_NOTIFIER_START };
 	ops[n++] = (struct s2_op){ .kind = OP_LOCK, .size = 1 };
+	ops[n++] = (struct s2_op){ .kind = OP_NOTIFIER_START };
 	ops[n++] = (struct s2_op){ .kind = OP_UNMAP, .ipa = ipa, .size = size };
 	ops[n++] = (struct s2_op){ .kind = OP_UNLOCK, .size = 1 };
 	if (change_pte) {
@@ -209,14 +219,17 @@ static uint32_t notifier_ops(struct s2_op *ops, uint64_t ipa, uint64_t size, boo
 		ops[n++] = (struct s2_op){ .kind = OP_CHANGE_PTE, .ipa = ipa };
 		ops[n++] = (struct s2_op){ .kind = OP_UNLOCK, .size = 1 };
 	}
+	ops[n++] = (struct s2_op){ .kind = OP_LOCK, .size = 1 };
 	ops[n++] = (struct s2_op){ .kind = OP_NOTIFIER_END };
+	ops[n++] = (struct s2_op){ .kind = OP_UNLOCK, .size = 1 };
+	g_assert(n <= NOTIFIER_OPS_MAX);
 	return n;
 }
 
 /* A guest write to the zero page: GUP breaks the copy-on-write from this vCPU. */
 void s2_push_notifier_cow(struct s2_vm *vm, struct s2_fault *f, uint64_t ipa)
 {
-	struct s2_op ops[8];
+	struct s2_op ops[NOTIFIER_OPS_MAX];
 
 	vm->c.notifier_unmaps[S2_UNMAP_COW]++;
 	s2_fault_splice(f, ops, notifier_ops(ops, ipa & ~4095ULL, 4096, true));
@@ -231,7 +244,7 @@ void s2_push_notifier_cow(struct s2_vm *vm, struct s2_fault *f, uint64_t ipa)
  */
 void s2_push_notifier_thp_split_cow(struct s2_vm *vm, struct s2_fault *f, uint64_t ipa)
 {
-	struct s2_op ops[16];
+	struct s2_op ops[2 * NOTIFIER_OPS_MAX];
 	uint32_t n;
 
 	vm->c.notifier_unmaps[S2_UNMAP_COW] += 2;
@@ -247,7 +260,7 @@ void s2_vm_host_event(struct s2_vm *vm, const struct s2_record *rec, uint64_t no
 
 	begin(vm, f, now);
 	if (rec->kind == S2_REC_HOST_UNMAP) {
-		struct s2_op ops[8];
+		struct s2_op ops[NOTIFIER_OPS_MAX];
 		uint32_t n = notifier_ops(ops, rec->ipa, rec->size, false);
 
 		vm->c.notifier_unmaps[rec->arg]++;

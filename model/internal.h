@@ -10,7 +10,11 @@
 #include "s2pt.h"
 #include "vm.h"
 
-#define S2_MAX_OPS	32
+/*
+ * A fault's own steps (11 at most), a huge-zero-page split and CoW spliced
+ * into its GUP (2 notifiers: 17) and the walker's plan after its walk.
+ */
+#define S2_MAX_OPS	48
 #define S2_MAX_BREAKS	8
 
 /*
