@@ -12,9 +12,10 @@
 
 /*
  * A fault's own steps (11 at most), a huge-zero-page split and CoW spliced
- * into its GUP (2 notifiers: 17) and the walker's plan after its walk.
+ * into its GUP (2 notifiers: 17) and the walker's plan after its walk
+ * (steps, up to three new tables, a break and its TLBI, the leaf, CMOs).
  */
-#define S2_MAX_OPS	48
+#define S2_MAX_OPS	40
 #define S2_MAX_BREAKS	8
 
 /*
