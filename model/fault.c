@@ -243,6 +243,16 @@ static uint64_t op_topup(struct s2_vm *vm, struct s2_vcpu_model *v, struct s2_fa
 /* ... or, with THP, this 2 MiB one (mm_get_huge_zero_page()). */
 #define S2_HUGE_ZERO_PHYS	0x0000ffffffc00000ULL
 
+/* A write to a zero page: the copy-on-write gives it a new, zeroed small page. */
+static uint64_t cow_copy(struct s2_vm *vm, struct s2_fault *f)
+{
+	vm->c.cow_breaks++;
+	vm->c.host_pages_zeroed++;
+	vm->c.zero_bytes += PAGE_SIZE;
+	f->zeroed_bytes = PAGE_SIZE;
+	return s2_profile_zero_cycles(vm->prof, PAGE_SIZE);
+}
+
 /*
  * A read of never-touched anonymous small-page memory: GUP without
  * FOLL_WRITE maps the shared zero page (mm/memory.c do_anonymous_page(),
@@ -262,11 +272,7 @@ static uint64_t gup_zero_page(struct s2_vm *vm, struct s2_fault *f, enum s2_host
 		f->phys = S2_ZERO_PAGE_PHYS;
 		return 0;
 	}
-	cycles = s2_profile_zero_cycles(vm->prof, PAGE_SIZE);
-	vm->c.cow_breaks++;
-	vm->c.host_pages_zeroed++;
-	vm->c.zero_bytes += PAGE_SIZE;
-	f->zeroed_bytes = PAGE_SIZE;
+	cycles = cow_copy(vm, f);
 	s2_host_set_populating(&vm->host[f->slot], key, now, now + cycles);
 	s2_push_notifier_cow(vm, f, f->ipa);
 	return cycles;
@@ -303,12 +309,12 @@ static bool gup_thp_zero(struct s2_vm *vm, struct s2_fault *f, uint64_t hva, uin
 			f->phys = S2_HUGE_ZERO_PHYS + (f->ipa & (PMD_SIZE - 1));
 			return true;
 		}
-		s2_host_mark(&h->zero, unit, false);
-		s2_host_mark(&h->split, unit, true);
+		s2_bitset_clear(&h->zero, unit);
+		s2_bitset_set(&h->split, unit);
 		f->host_small = true;
 		split_now = true;
 	} else if (!f->write_fault && s2_host_page(h, unit, now, &ready) == S2_HOST_UNTOUCHED) {
-		s2_host_mark(&h->zero, unit, true);
+		s2_bitset_set(&h->zero, unit);
 		f->writable = false;
 		f->phys = S2_HUGE_ZERO_PHYS + (f->ipa & (PMD_SIZE - 1));
 		return true;
@@ -316,12 +322,8 @@ static bool gup_thp_zero(struct s2_vm *vm, struct s2_fault *f, uint64_t hva, uin
 		return false;
 	}
 	/* a write to a small zero page in a split unit: copy it */
-	*cycles = s2_profile_zero_cycles(vm->prof, PAGE_SIZE);
-	vm->c.cow_breaks++;
-	vm->c.host_pages_zeroed++;
-	vm->c.zero_bytes += PAGE_SIZE;
-	f->zeroed_bytes = PAGE_SIZE;
-	s2_host_mark(&h->small, page, true);
+	*cycles = cow_copy(vm, f);
+	s2_bitset_set(&h->small, page);
 	if (split_now)
 		s2_push_notifier_thp_split_cow(vm, f, f->ipa);
 	else

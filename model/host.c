@@ -82,15 +82,6 @@ void s2_host_set_populating(struct s2_host_pages *h, uint64_t key, uint64_t now,
 	fifo_push(h, key, ready);
 }
 
-/* THP units split into small pages, and the small pages copied in them. */
-void s2_host_mark(struct s2_bitset *set, uint64_t key, bool on)
-{
-	if (on)
-		s2_bitset_set(set, key);
-	else
-		s2_bitset_clear(set, key);
-}
-
 void s2_host_pages_free(struct s2_host_pages *h)
 {
 	s2_bitset_free(&h->resident);

@@ -159,7 +159,6 @@ enum s2_host_state s2_host_page(struct s2_host_pages *h, uint64_t key, uint64_t 
 void s2_host_set_zero(struct s2_host_pages *h, uint64_t key);
 void s2_host_set_populating(struct s2_host_pages *h, uint64_t key, uint64_t now, uint64_t ready);
 void s2_host_pages_free(struct s2_host_pages *h);
-void s2_host_mark(struct s2_bitset *set, uint64_t key, bool on);
 
 struct s2_break {
 	uint64_t start, end;

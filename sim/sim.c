@@ -149,7 +149,6 @@ static void vcpu_fetch(struct s2_vcpu *v, uint64_t now)
 		if (v->id == sim->nr_vcpus) {
 			/* host time runs from the previous host record's start */
 			v->host_clock = MAX(now, v->host_clock + delta);
-			v->state = S2_VCPU_GUEST;
 			s2_engine_schedule(&sim->eng, &v->ev, v->host_clock);
 			return;
 		}
@@ -157,7 +156,6 @@ static void vcpu_fetch(struct s2_vcpu *v, uint64_t now)
 		if (sim->timeline && v->id < sim->nr_vcpus)
 			s2_timeline_span(sim->timeline, v->id, "guest", now, delta);
 		v->guest_cycles += delta;
-		v->state = S2_VCPU_GUEST;
 		s2_engine_schedule(&sim->eng, &v->ev, now + delta);
 		return;
 	case S2_CUR_BARRIER:
