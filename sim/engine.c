@@ -12,11 +12,14 @@
  * in practice three or four, always by a sequential append into a chunk from
  * a pool, and never touches its event on the way: with 10^6 events pending
  * that keeps it clear of the cache misses a heap pays on every sift, and
- * lets it prefetch the events about to fire.
+ * lets it prefetch the events about to fire.  A bucket slot is 16 bytes,
+ * the cycle and the event; the order within a cycle is read from the event
+ * only when the slot enters @top.
  *
  * So that moves need not update the event, cancelling or moving an armed
- * event leaves its old slot behind; a slot is live only while its sequence
- * is the event's, and a stale one is dropped when it reaches the top.  The
+ * event leaves its old slot behind; it is dropped when it reaches @top and
+ * the event is not armed for that cycle, or when it pops and the event's
+ * sequence is no longer the one @top recorded (top_push()).  The
  * simulator never cancels and rarely moves an armed event, so stale slots
  * are few.  Pops come out exactly in (cycle, priority, sequence) order, as
  * from the 4-ary heap this replaced: outputs did not change.
@@ -33,12 +36,12 @@
 #define PREFETCH_CYCLES	4	/* how far ahead prefetch_ahead() looks */
 
 /* @top holds one cycle: order alone decides. */
-static inline bool before(const struct s2_heap_slot *a, const struct s2_heap_slot *b)
+static inline bool before(const struct s2_top_slot *a, const struct s2_top_slot *b)
 {
 	return a->order < b->order;
 }
 
-static void sift_up(struct s2_heap_slot *heap, uint32_t i, struct s2_heap_slot s)
+static void sift_up(struct s2_top_slot *heap, uint32_t i, struct s2_top_slot s)
 {
 	while (i) {
 		uint32_t parent = (i - 1) / ARITY;
@@ -51,11 +54,11 @@ static void sift_up(struct s2_heap_slot *heap, uint32_t i, struct s2_heap_slot s
 	heap[i] = s;
 }
 
-static void sift_down(struct s2_heap_slot *heap, uint32_t len, uint32_t i, struct s2_heap_slot s)
+static void sift_down(struct s2_top_slot *heap, uint32_t len, uint32_t i, struct s2_top_slot s)
 {
 	for (;;) {
 		uint32_t first = i * ARITY + 1, best = 0, end;
-		const struct s2_heap_slot *min = &s;
+		const struct s2_top_slot *min = &s;
 
 		if (first >= len)
 			break;
@@ -105,13 +108,26 @@ void s2_event_init(struct s2_event *ev, s2_event_fn fn)
 	*ev = (struct s2_event){ .fn = fn };
 }
 
+/*
+ * A slot reaching @top is the first time the engine reads its event: a
+ * stale slot is dropped here when the event is no longer armed for this
+ * cycle, and otherwise enters with the event's order as it is now.  A slot
+ * left behind by a move to the same cycle enters with that same order; the
+ * first of the two to pop fires the event, and the other is then stale
+ * (slot_live()).
+ */
 static inline G_ALWAYS_INLINE void top_push(struct s2_engine *eng, struct s2_heap_slot s)
 {
+	const struct s2_event *ev = s.ev;
+
+	if (!ev->armed || ev->when != s.when)
+		return;
 	if (G_UNLIKELY(eng->top_len == eng->top_cap)) {
 		eng->top_cap = eng->top_cap ? eng->top_cap * 2 : 64;
-		eng->top = g_renew(struct s2_heap_slot, eng->top, eng->top_cap);
+		eng->top = g_renew(struct s2_top_slot, eng->top, eng->top_cap);
 	}
-	sift_up(eng->top, eng->top_len++, s);
+	sift_up(eng->top, eng->top_len++,
+		(struct s2_top_slot){ (uint64_t)ev->prio << SEQ_BITS | ev->seq, s.ev });
 }
 
 static inline void top_pop(struct s2_engine *eng)
@@ -229,7 +245,7 @@ static bool advance_base(struct s2_engine *eng)
 	return true;
 }
 
-static inline bool slot_live(const struct s2_heap_slot *s)
+static inline bool slot_live(const struct s2_top_slot *s)
 {
 	return s->ev->armed && s->ev->seq == (s->order & SEQ_MASK);
 }
@@ -242,7 +258,7 @@ void s2_engine_schedule(struct s2_engine *eng, struct s2_event *ev, uint64_t whe
 	ev->armed = true;
 	ev->when = when;
 	ev->seq = eng->next_seq++;
-	bucket_add(eng, (struct s2_heap_slot){ when, (uint64_t)ev->prio << SEQ_BITS | ev->seq, ev });
+	bucket_add(eng, (struct s2_heap_slot){ when, ev });
 }
 
 void s2_engine_cancel(struct s2_engine *eng, struct s2_event *ev)
@@ -255,8 +271,11 @@ void s2_engine_cancel(struct s2_engine *eng, struct s2_event *ev)
 struct s2_event *s2_engine_peek(struct s2_engine *eng)
 {
 	for (;;) {
-		if (!eng->top_len && !advance_base(eng))
-			return NULL;
+		if (!eng->top_len) {
+			if (!advance_base(eng))
+				return NULL;
+			continue;	/* every slot of that cycle may have been stale */
+		}
 		if (slot_live(&eng->top[0]))
 			return eng->top[0].ev;
 		top_pop(eng);

@@ -38,25 +38,30 @@ struct s2_event {
 #define S2_BUCKETS	(S2_ENGINE_LEVELS << S2_RADIX_BITS)
 
 /*
- * A slot carries the event's ordering keys, so comparisons and bucket moves
- * never touch the event.  A cancelled or moved event leaves its old slot
- * behind, stale (its sequence is no longer the event's), dropped when popped.
+ * A bucket slot carries the event's cycle, so bucket moves never touch the
+ * event.  A cancelled or moved event leaves its old slot behind, stale,
+ * dropped when it reaches @top: the event is then no longer armed for that
+ * cycle, or its sequence is no longer the one @top recorded for it.
  */
 struct s2_heap_slot {
 	uint64_t when;
-	uint64_t order;		/* prio << 44 | seq */
+	struct s2_event *ev;
+};
+
+/* An event in @top, with the order it was pushed with: prio << 44 | seq. */
+struct s2_top_slot {
+	uint64_t order;
 	struct s2_event *ev;
 };
 
 /*
  * Later buckets are chains of fixed chunks from a pool: no copying, no
- * regrowth.  66 slots make a 1600-byte malloc block, 25 cache lines, an odd
+ * regrowth.  99 slots make a 1600-byte malloc block, 25 cache lines, an odd
  * number: the first slots of consecutive chunks then fall in all 64 L1
- * sets.  At 63 the block was 1536 bytes, 24 lines, and every chunk's first
- * line went to one of only 8 sets (cachegrind, hold model at 10^3 pending:
- * 24 % fewer L1 misses at 66).
+ * sets.  With a 24-line block every chunk's first line went to one of only
+ * 8 sets (cachegrind, hold model at 10^3 pending: 24 % more L1 misses).
  */
-#define S2_CHUNK_SLOTS	66
+#define S2_CHUNK_SLOTS	99
 
 struct s2_chunk {
 	struct s2_chunk *next;	/* older, full chunks */
@@ -79,7 +84,7 @@ struct s2_engine {
 	uint32_t summary;
 	uint64_t nonempty[S2_BUCKETS / 64];
 	uint64_t pending;		/* armed events, not counting stale slots */
-	struct s2_heap_slot *top;
+	struct s2_top_slot *top;
 	uint32_t top_len, top_cap;
 	struct s2_chunk *bucket[S2_BUCKETS];	/* the chunk being filled first */
 	uint8_t fill[S2_BUCKETS];		/* slots used in that chunk; the rest are full */

@@ -66,6 +66,47 @@ static void test_priority_breaks_ties(void)
 	s2_engine_destroy(&eng);
 }
 
+/* Fires once more at the same cycle, behind everything already scheduled there. */
+static void record_and_repeat(struct s2_engine *eng, struct s2_event *ev)
+{
+	struct probe *p = container_of(ev, struct probe, ev);
+
+	record(eng, ev);
+	if (p->log->len == 1)
+		s2_engine_schedule(eng, ev, eng->now);
+}
+
+/*
+ * Event 0 moved in place leaves a twin slot at the same cycle, in a bucket
+ * far enough ahead to be split first.  Its first firing schedules it again
+ * at that cycle: the twin, now armed for that very cycle, must still be
+ * dropped, or 0 fires twice in a row ahead of 1 and 2.
+ */
+static void test_stale_twin_of_a_rescheduled_event(void)
+{
+	struct s2_engine eng;
+	struct probe p[3];
+	GArray *log = g_array_new(FALSE, FALSE, sizeof(int));
+	static const int want[4] = { 0, 1, 2, 0 };
+
+	s2_engine_init(&eng);
+	for (int i = 0; i < 3; i++) {
+		p[i] = (struct probe){ .id = i, .log = log };
+		s2_event_init(&p[i].ev, i ? record : record_and_repeat);
+	}
+	s2_engine_schedule(&eng, &p[0].ev, 300);
+	s2_engine_schedule(&eng, &p[0].ev, 300);
+	s2_engine_schedule(&eng, &p[1].ev, 300);
+	s2_engine_schedule(&eng, &p[2].ev, 300);
+	s2_engine_run(&eng);
+	g_assert_cmpuint(log->len, ==, 4);
+	for (int i = 0; i < 4; i++)
+		g_assert_cmpint(g_array_index(log, int, i), ==, want[i]);
+	g_assert_cmpuint(eng.pending, ==, 0);
+	g_array_free(log, TRUE);
+	s2_engine_destroy(&eng);
+}
+
 /* A hold model against a sorted reference: pops come out in (when, seq) order. */
 static void test_hold_model_against_sort(void)
 {
@@ -181,5 +222,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/engine/hold-model-pops-in-order", test_hold_model_against_sort);
 	g_test_add_func("/engine/priority-breaks-ties-before-sequence", test_priority_breaks_ties);
 	g_test_add_func("/engine/radix-levels-and-stale-slots", test_radix_levels_and_stale_slots);
+	g_test_add_func("/engine/stale-twin-of-a-rescheduled-event", test_stale_twin_of_a_rescheduled_event);
 	return g_test_run();
 }
