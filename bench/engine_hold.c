@@ -11,16 +11,12 @@
 
 #include "engine.h"
 
-struct hold {
-	struct s2_event ev;
-	GRand *rng;
-};
+/* one generator for all events, as in the peers (bench/peers) */
+static GRand *rng;
 
 static void hold_fire(struct s2_engine *eng, struct s2_event *ev)
 {
-	struct hold *h = container_of(ev, struct hold, ev);
-
-	s2_engine_schedule(eng, ev, eng->now + 1 + g_rand_int_range(h->rng, 0, 1000000));
+	s2_engine_schedule(eng, ev, eng->now + 1 + g_rand_int_range(rng, 0, 1000000));
 }
 
 int main(int argc, char **argv)
@@ -32,16 +28,15 @@ int main(int argc, char **argv)
 	for (guint s = 0; sizes[s]; s++) {
 		uint32_t pending = strtoul(sizes[s], NULL, 10);
 		struct s2_engine eng;
-		struct hold *h = g_new(struct hold, pending);
-		GRand *rng = g_rand_new_with_seed(42);
+		struct s2_event *ev = g_new(struct s2_event, pending);
 		gint64 t0;
 		double secs;
 
+		rng = g_rand_new_with_seed(42);
 		s2_engine_init(&eng);
 		for (uint32_t i = 0; i < pending; i++) {
-			h[i].rng = rng;
-			s2_event_init(&h[i].ev, hold_fire);
-			s2_engine_schedule(&eng, &h[i].ev, g_rand_int_range(rng, 0, 1000000));
+			s2_event_init(&ev[i], hold_fire);
+			s2_engine_schedule(&eng, &ev[i], g_rand_int_range(rng, 0, 1000000));
 		}
 		t0 = g_get_monotonic_time();
 		for (uint64_t n = 0; n < fires; n++)
@@ -51,7 +46,7 @@ int main(int argc, char **argv)
 		       fires / secs, secs * 1e9 / fires);
 		s2_engine_destroy(&eng);
 		g_rand_free(rng);
-		g_free(h);
+		g_free(ev);
 	}
 	return 0;
 }

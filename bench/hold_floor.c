@@ -20,39 +20,33 @@
 
 #define AHEAD	16
 
-struct hold {
-	struct s2_event ev;
-	GRand *rng;
-};
-
+static GRand *rng;	/* one for all events, as in engine_hold */
 static uint32_t *order;	/* index of the n-th event fired */
-static struct hold *base;
+static struct s2_event *base;
 static uint64_t nr_recorded;
 
 static void record_fire(struct s2_engine *eng, struct s2_event *ev)
 {
-	struct hold *h = container_of(ev, struct hold, ev);
-
-	order[nr_recorded++] = h - base;
-	s2_engine_schedule(eng, ev, eng->now + 1 + g_rand_int_range(h->rng, 0, 1000000));
+	order[nr_recorded++] = ev - base;
+	s2_engine_schedule(eng, ev, eng->now + 1 + g_rand_int_range(rng, 0, 1000000));
 }
 
-static uint64_t replay(struct hold *h, uint64_t fires)
+static uint64_t replay(struct s2_event *ev, uint64_t fires)
 {
 	uint64_t now = 0, seq = 0;
 
 	for (uint64_t n = 0; n < fires; n++) {
-		struct hold *e = &h[order[n]];
+		struct s2_event *e = &ev[order[n]];
 
 		if (n + AHEAD < fires) {
-			__builtin_prefetch(&h[order[n + AHEAD]].ev);
-			__builtin_prefetch(&h[order[n + AHEAD]].rng);
+			__builtin_prefetch(&ev[order[n + AHEAD]]);
+			__builtin_prefetch(&ev[order[n + AHEAD]].armed);
 		}
-		if (!e->ev.armed || e->ev.seq != seq++)	/* the liveness check */
-			e->ev.seq = seq;
-		now = MAX(now, e->ev.when);
-		e->ev.when = now + 1 + g_rand_int_range(e->rng, 0, 1000000);
-		e->ev.armed = true;
+		if (!e->armed || e->seq != seq++)	/* the liveness check */
+			e->seq = seq;
+		now = MAX(now, e->when);
+		e->when = now + 1 + g_rand_int_range(rng, 0, 1000000);
+		e->armed = true;
 	}
 	return now;
 }
@@ -67,16 +61,15 @@ int main(int argc, char **argv)
 	for (guint s = 0; sizes[s]; s++) {
 		uint32_t pending = strtoul(sizes[s], NULL, 10);
 		struct s2_engine eng;
-		GRand *rng = g_rand_new_with_seed(42);
 		gint64 t0;
 		double secs;
 
-		base = g_new(struct hold, pending);
+		rng = g_rand_new_with_seed(42);
+		base = g_new(struct s2_event, pending);
 		s2_engine_init(&eng);
 		for (uint32_t i = 0; i < pending; i++) {
-			base[i].rng = rng;
-			s2_event_init(&base[i].ev, record_fire);
-			s2_engine_schedule(&eng, &base[i].ev, g_rand_int_range(rng, 0, 1000000));
+			s2_event_init(&base[i], record_fire);
+			s2_engine_schedule(&eng, &base[i], g_rand_int_range(rng, 0, 1000000));
 		}
 		for (nr_recorded = 0; nr_recorded < fires;)
 			s2_engine_step(&eng);
