@@ -287,10 +287,14 @@ static void assert_access(const GArray *a, guint i, enum s2_rec_kind kind, uint6
 /*
  * -v 2 -b 4M -s anonymous_thp: large_page_size 2M, large_num_pages 2,
  * host_num_pages 1024, host_pages_per_lpage 512.  Test memory at
- * align_down((2^28 - 1 - 1024) * 4K, 2M) = 0xffffa00000.
+ * align_down((2^28 - 1 - 1024) * 4K, 2M) = 0xffffa00000.  Slot 0:
+ * 512 + 2 x 5 stack pages = 522, plus (522 + 1024) / 512 x 2 = 6 for
+ * tables: 528 pages, 0x210000 bytes.  The test region's stage-1 tables
+ * from 0x180000 + 8 pages: the PMD table 0x188000, the last-level tables
+ * of its two 2 MiB regions 0x189000 and 0x18a000.
  *   BEFORE: GUEST_SYNC only                          1 record per vCPU
- *   CREATE: 2 large pages + sync                     3 (vCPU 0 writes, 1 reads)
- *   UPDATE: 2 x (1 write + 256 reads) + sync       515
+ *   CREATE: PMD, PTE, block 0, PTE, block 1, sync    6 (vCPU 0 writes, 1 reads)
+ *   UPDATE: 2 x (1 write + 256 reads) + sync       515 (tables walked in CREATE)
  *   ADJUST: 1024 reads + sync                     1025
  */
 static void test_kptt_thp_stages(void)
@@ -302,21 +306,26 @@ static void test_kptt_thp_stages(void)
 	static const struct {
 		const char *phase;
 		guint n;
-	} stages[] = { { "BEFORE", 1 }, { "CREATE", 3 }, { "UPDATE", 515 }, { "ADJUST", 1025 } };
+	} stages[] = { { "BEFORE", 1 }, { "CREATE", 6 }, { "UPDATE", 515 }, { "ADJUST", 1025 } };
 	const uint64_t base = 0xffffa00000ULL;
 	char *dir = tmp_dir();
 	char *path = gen(dir, "kvm-page-table-test -v 2 -b 4M -s anonymous_thp");
 	struct dump *d = load(path);
 
 	g_assert_cmpuint(d->hdr.nr_vcpus, ==, 2);
-	g_assert_cmpuint(d->hdr.nr_slots, ==, 1);
-	g_assert_cmpuint(d->hdr.slots[0].id, ==, 1);
-	g_assert_cmphex(d->hdr.slots[0].gpa, ==, base);
-	g_assert_cmphex(d->hdr.slots[0].size, ==, 4 << 20);
-	g_assert_cmpuint(d->hdr.slots[0].backing, ==, S2_BACKING_THP);
-	g_assert_false(d->hdr.slots[0].populated);
+	g_assert_cmpuint(d->hdr.nr_slots, ==, 2);
+	g_assert_cmpuint(d->hdr.slots[0].id, ==, 0);
+	g_assert_cmphex(d->hdr.slots[0].gpa, ==, 0);
+	g_assert_cmphex(d->hdr.slots[0].size, ==, 0x210000);
+	g_assert_cmpuint(d->hdr.slots[0].backing, ==, S2_BACKING_4K);
+	g_assert_true(d->hdr.slots[0].populated);
+	g_assert_cmpuint(d->hdr.slots[1].id, ==, 1);
+	g_assert_cmphex(d->hdr.slots[1].gpa, ==, base);
+	g_assert_cmphex(d->hdr.slots[1].size, ==, 4 << 20);
+	g_assert_cmpuint(d->hdr.slots[1].backing, ==, S2_BACKING_THP);
+	g_assert_false(d->hdr.slots[1].populated);
 	assert_vmm_order(d, vmm, G_N_ELEMENTS(vmm));
-	g_assert_cmpuint(d->recs->len, ==, 6 + 2 * (1 + 3 + 515 + 1025));
+	g_assert_cmpuint(d->recs->len, ==, 6 + 2 * (1 + 6 + 515 + 1025));
 
 	for (uint32_t v = 0; v < 2; v++) {
 		enum s2_rec_kind create = v ? S2_REC_READ : S2_REC_WRITE;
@@ -327,8 +336,11 @@ static void test_kptt_thp_stages(void)
 			g_assert_cmpuint(a->len, ==, stages[s].n);
 			assert_access(a, a->len - 1, S2_REC_WRITE, KPTT_UCALL);
 			if (!strcmp(stages[s].phase, "CREATE")) {
-				assert_access(a, 0, create, base);
-				assert_access(a, 1, create, base + (2 << 20));
+				assert_access(a, 0, S2_REC_READ, 0x188000);
+				assert_access(a, 1, S2_REC_READ, 0x189000);
+				assert_access(a, 2, create, base);
+				assert_access(a, 3, S2_REC_READ, 0x18a000);
+				assert_access(a, 4, create, base + (2 << 20));
 			} else if (!strcmp(stages[s].phase, "UPDATE")) {
 				assert_access(a, 0, S2_REC_WRITE, base);
 				assert_access(a, 1, S2_REC_READ, base + (1 << 20));
@@ -351,7 +363,8 @@ static void test_kptt_thp_stages(void)
 
 /*
  * -s anonymous: large pages are host pages, so CREATE touches every page
- * and UPDATE writes every page; the region is only 4 KiB aligned:
+ * (after walking to the one 2 MiB region: PMD and last-level table) and
+ * UPDATE writes every page; the region is only 4 KiB aligned:
  * (2^28 - 1 - 16) * 4K = 0xfffffef000.
  */
 static void test_kptt_anonymous_touches_every_page(void)
@@ -363,14 +376,56 @@ static void test_kptt_anonymous_touches_every_page(void)
 	GArray *create = stage_records(d, "CREATE", 0);
 	GArray *update = stage_records(d, "UPDATE", 0);
 
-	g_assert_cmphex(d->hdr.slots[0].gpa, ==, base);
-	g_assert_cmpuint(d->hdr.slots[0].backing, ==, S2_BACKING_4K);
-	g_assert_cmpuint(create->len, ==, 17);
+	g_assert_cmphex(d->hdr.slots[1].gpa, ==, base);
+	g_assert_cmpuint(d->hdr.slots[1].backing, ==, S2_BACKING_4K);
+	g_assert_cmpuint(create->len, ==, 19);
 	g_assert_cmpuint(update->len, ==, 17);
+	assert_access(create, 0, S2_REC_READ, 0x188000);
+	assert_access(create, 1, S2_REC_READ, 0x189000);
 	for (guint i = 0; i < 16; i++) {
-		assert_access(create, i, S2_REC_WRITE, base + i * 4096ULL);
+		assert_access(create, 2 + i, S2_REC_WRITE, base + i * 4096ULL);
 		assert_access(update, i, S2_REC_WRITE, base + i * 4096ULL);
 	}
+	g_array_free(create, TRUE);
+	g_array_free(update, TRUE);
+	dump_free(d);
+	g_unlink(path);
+	g_free(path);
+	rm_dir(dir);
+}
+
+/*
+ * -v 1 -b 2G -s anonymous_hugetlb_1gb: two 1 GiB blocks at
+ * align_down((2^28 - 1 - 2^19) * 4K, 1G) = 0xff40000000.  virt_map() takes
+ * table pages from 0x180000 + 8 pages in VA order: PMD of GiB 0 (0x188000),
+ * the 512 last-level tables of GiB 0 (region r at 0x189000 + r pages), PMD
+ * of GiB 1 (page 513: 0x389000), then GiB 1's (region 512 at 0x38a000).
+ * Slot 0: 512 + 5 = 517 pages, plus (517 + 2^19) / 512 x 2 = 2050: 0xa07000.
+ * CREATE walks to region 0 and region 512 (each through a new PMD); UPDATE
+ * writes block 0 (walked), then reads its second half from region 256,
+ * whose last-level table (0x289000) is the only new one on the way.
+ */
+static void test_kptt_stage1_tables_per_gib(void)
+{
+	const uint64_t base = 0xff40000000ULL;
+	char *dir = tmp_dir();
+	char *path = gen(dir, "kvm-page-table-test -v 1 -b 2G -s anonymous_hugetlb_1gb");
+	struct dump *d = load(path);
+	GArray *create = stage_records(d, "CREATE", 0);
+	GArray *update = stage_records(d, "UPDATE", 0);
+
+	g_assert_cmphex(d->hdr.slots[0].size, ==, 0xa07000);
+	g_assert_cmpuint(create->len, ==, 7);
+	assert_access(create, 0, S2_REC_READ, 0x188000);
+	assert_access(create, 1, S2_REC_READ, 0x189000);
+	assert_access(create, 2, S2_REC_WRITE, base);
+	assert_access(create, 3, S2_REC_READ, 0x389000);
+	assert_access(create, 4, S2_REC_READ, 0x38a000);
+	assert_access(create, 5, S2_REC_WRITE, base + (1ULL << 30));
+	assert_access(update, 0, S2_REC_WRITE, base);
+	assert_access(update, 1, S2_REC_READ, 0x289000);
+	assert_access(update, 2, S2_REC_READ, base + (512ULL << 20));
+	assert_access(update, 3, S2_REC_READ, base + (512ULL << 20) + 4096);
 	g_array_free(create, TRUE);
 	g_array_free(update, TRUE);
 	dump_free(d);
@@ -894,6 +949,8 @@ int main(int argc, char **argv)
 			test_kptt_thp_stages);
 	g_test_add_func("/workloads/kvm-page-table-test/anonymous-touches-every-page",
 			test_kptt_anonymous_touches_every_page);
+	g_test_add_func("/workloads/kvm-page-table-test/stage-1-tables-per-gib",
+			test_kptt_stage1_tables_per_gib);
 	g_test_add_func("/workloads/migrate/vcpus-resume-together-on-a-shared-hot-set",
 			test_migrate_resume_together);
 	g_test_add_func("/workloads/startup/boot-vcpu-runs-first-and-executes-what-it-wrote",
