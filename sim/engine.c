@@ -8,7 +8,9 @@
  * unsorted in the bucket named by the highest 8-bit digit in which its cycle
  * differs from @base, and by its value there.  When @top runs dry, the lowest
  * non-empty bucket is split: its earliest cycle becomes @base and each of its
- * slots drops to a lower level.  A slot moves at most 8 times in its life,
+ * slots drops to a lower level; a level-1 bucket of many slots is instead
+ * sorted by cycle into @run, which stands for level 0 until it is used up
+ * (sort_into_run()).  A slot moves at most 8 times in its life,
  * in practice three or four, always by a sequential append into a chunk from
  * a pool, and never touches its event on the way: with 10^6 events pending
  * that keeps it clear of the cache misses a heap pays on every sift, and
@@ -26,6 +28,7 @@
  * bench/engine_hold measures it.
  */
 #include <glib.h>
+#include <string.h>
 
 #include "engine.h"
 
@@ -34,6 +37,10 @@
 #define SEQ_MASK	((1ULL << SEQ_BITS) - 1)
 #define DIGIT_MASK	((1U << S2_RADIX_BITS) - 1)
 #define PREFETCH_CYCLES	4	/* how far ahead prefetch_ahead() looks */
+#define RUN_AHEAD	8	/* how far ahead in @run events are prefetched */
+#define RUN_MIN		32	/* level-1 buckets of fewer slots are split, not sorted */
+/* the words of @nonempty, and bits of @summary, that hold level 0 */
+#define LEVEL0_WORDS	((1U << ((1U << S2_RADIX_BITS) / 64)) - 1)
 
 /* @top holds one cycle: order alone decides. */
 static inline bool before(const struct s2_top_slot *a, const struct s2_top_slot *b)
@@ -100,6 +107,8 @@ void s2_engine_destroy(struct s2_engine *eng)
 		free_chain(eng->bucket[b]);
 	free_chain(eng->spare);
 	g_free(eng->top);
+	g_free(eng->run);
+	g_free(eng->run_tmp);
 	s2_engine_init(eng);
 }
 
@@ -172,11 +181,19 @@ static inline G_ALWAYS_INLINE void bucket_add(struct s2_engine *eng, struct s2_h
 	eng->summary |= 1U << (b / 64);
 }
 
+static inline void prefetch_event(const struct s2_event *ev)
+{
+	/* the event's first and last fields: it may straddle two lines */
+	__builtin_prefetch(ev);
+	__builtin_prefetch(&ev->armed);
+}
+
 /*
- * Level 0 is split one cycle at a time, in order: the events four non-empty
- * cycles on are the ones whose cache lines to ask for while these fire.
- * With 10^6 events pending this halves the time per event (the event is
- * the one line every pop must touch); with few pending it costs nothing.
+ * Level-0 buckets are split one cycle at a time, in order: the events four
+ * non-empty cycles on are the ones whose cache lines to ask for while these
+ * fire (the event is the one line every pop must touch).  They hold the
+ * events scheduled a few cycles ahead, as most of the simulator's are;
+ * @run prefetches its own.
  */
 static void prefetch_ahead(struct s2_engine *eng)
 {
@@ -188,60 +205,168 @@ static void prefetch_ahead(struct s2_engine *eng)
 			if (--skip)
 				continue;
 			b = w * 64 + __builtin_ctzll(bits);
-			for (uint32_t i = 0; i < MIN(eng->fill[b], 8u); i++) {
-				struct s2_event *ev = eng->bucket[b]->slot[i].ev;
-
-				/* the event's first and last fields: it may straddle two lines */
-				__builtin_prefetch(ev);
-				__builtin_prefetch(&ev->armed);
-			}
+			for (uint32_t i = 0; i < MIN(eng->fill[b], 8u); i++)
+				prefetch_event(eng->bucket[b]->slot[i].ev);
 			return;
 		}
 	}
 }
 
+/* Bucket @b leaves the set of non-empty buckets; its chain is returned, to be emptied. */
+static struct s2_chunk *take_bucket(struct s2_engine *eng, unsigned int b)
+{
+	unsigned int w = b / 64;
+
+	eng->nonempty[w] &= ~(1ULL << (b % 64));
+	if (!eng->nonempty[w])
+		eng->summary &= ~(1U << w);
+	eng->earliest[b] = UINT64_MAX;
+	return eng->bucket[b];
+}
+
 /*
- * @top is empty: the lowest non-empty bucket's earliest cycle becomes the
- * base, and its slots spread over the levels below it.  The earliest cycle
- * is kept as slots arrive, so a split reads its bucket once, not twice: at
- * 10^6 pending a bucket is megabytes, beyond the L2 cache.
+ * Hand the older, full chunks of a taken bucket to the pool, each right
+ * after @body has read its slots: the next chunk a lower bucket takes is one
+ * still in the cache.  The bucket keeps its first chunk, empty, so that a
+ * sparse bucket refills without a trip to the pool.
+ */
+#define for_each_taken_slot(eng, b, chain, s, body)				\
+	do {									\
+		struct s2_chunk *c_, *next_;					\
+										\
+		for (c_ = (chain)->next; c_; c_ = next_) {			\
+			next_ = c_->next;					\
+			if (next_)						\
+				__builtin_prefetch(next_);			\
+			for (uint32_t i_ = 0; i_ < S2_CHUNK_SLOTS; i_++) {	\
+				struct s2_heap_slot s = c_->slot[i_];		\
+				body;						\
+			}							\
+			c_->next = (eng)->spare;				\
+			(eng)->spare = c_;					\
+		}								\
+		(chain)->next = NULL;						\
+		for (uint32_t i_ = 0; i_ < (eng)->fill[b]; i_++) {		\
+			struct s2_heap_slot s = (chain)->slot[i_];		\
+			body;							\
+		}								\
+		(eng)->fill[b] = 0;						\
+	} while (0)
+
+/*
+ * Bucket @b's earliest cycle becomes the base, and its slots spread over
+ * the levels below it.  The earliest cycle is kept as slots arrive, so a
+ * split reads its bucket once, not twice: at 10^6 pending a bucket is
+ * megabytes, beyond the L2 cache.  The order slots are added in does not
+ * matter: keys alone order pops.
+ */
+static void split_bucket(struct s2_engine *eng, unsigned int b)
+{
+	uint64_t earliest = eng->earliest[b];
+	struct s2_chunk *chain = take_bucket(eng, b);
+
+	if (b >> S2_RADIX_BITS == 0)
+		prefetch_ahead(eng);
+	eng->base = earliest;
+	for_each_taken_slot(eng, b, chain, s, bucket_add(eng, s));
+}
+
+static void run_reserve(struct s2_engine *eng, uint32_t n)
+{
+	if (n <= eng->run_cap)
+		return;
+	eng->run_cap = MAX(n, 2 * eng->run_cap);
+	eng->run = g_renew(struct s2_heap_slot, eng->run, eng->run_cap);
+	eng->run_tmp = g_renew(struct s2_heap_slot, eng->run_tmp, eng->run_cap);
+}
+
+/*
+ * A level-1 bucket holds the slots of the next 256 cycles at most.  When
+ * it holds many, rather than spread them over the level-0 buckets, a cache
+ * line or more apiece, they are sorted by cycle into @run by counting on
+ * the cycle's lowest digit, and @run then fires front to back: the cycles
+ * to come are known in order, and the events to prefetch are simply those
+ * RUN_AHEAD places on.  A bucket of few slots is split as the others are:
+ * most of its slots go to @top on the way, without a trip through memory.
+ */
+static bool sort_into_run(struct s2_engine *eng, unsigned int b)
+{
+	struct s2_chunk *chain = eng->bucket[b];
+	uint32_t n = eng->fill[b], count[1U << S2_RADIX_BITS], at = 0, sum = 0;
+	struct s2_heap_slot *v;
+
+	if (!chain->next && n < RUN_MIN)
+		return false;
+	memset(count, 0, sizeof(count));
+	for (struct s2_chunk *c = chain->next; c; c = c->next)
+		n += S2_CHUNK_SLOTS;
+	run_reserve(eng, n);
+	take_bucket(eng, b);
+	v = eng->run_tmp;
+	for_each_taken_slot(eng, b, chain, s, (count[s.when & DIGIT_MASK]++, v[at++] = s));
+	for (uint32_t d = 0; d <= DIGIT_MASK; d++) {
+		uint32_t k = count[d];
+
+		count[d] = sum;
+		sum += k;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		eng->run[count[v[i].when & DIGIT_MASK]++] = v[i];
+	eng->run_pos = 0;
+	eng->run_len = n;
+	for (uint32_t i = 0; i < MIN(n, RUN_AHEAD); i++)
+		prefetch_event(eng->run[i].ev);
+	return true;
+}
+
+/*
+ * The next cycle of level 0: the head of @run or the first level-0 bucket
+ * (events scheduled into the current 256 cycles since the run was sorted),
+ * whichever is earlier; its slots from both go to @top.
+ */
+static void advance_level0(struct s2_engine *eng)
+{
+	uint64_t cycle = eng->run_pos < eng->run_len ? eng->run[eng->run_pos].when : UINT64_MAX;
+
+	if (eng->summary & LEVEL0_WORDS) {
+		unsigned int w = __builtin_ctz(eng->summary);
+		unsigned int b = w * 64 + __builtin_ctzll(eng->nonempty[w]);
+
+		if (eng->earliest[b] <= cycle) {
+			cycle = eng->earliest[b];
+			split_bucket(eng, b);
+		}
+	}
+	eng->base = cycle;
+	while (eng->run_pos < eng->run_len && eng->run[eng->run_pos].when == cycle) {
+		if (eng->run_pos + RUN_AHEAD < eng->run_len)
+			prefetch_event(eng->run[eng->run_pos + RUN_AHEAD].ev);
+		top_push(eng, eng->run[eng->run_pos++]);
+	}
+	if (eng->run_pos == eng->run_len)
+		eng->run_pos = eng->run_len = 0;
+}
+
+/*
+ * @top is empty: the next cycle comes from level 0 while it holds slots;
+ * otherwise the lowest non-empty bucket is split, a level-1 bucket into
+ * a sorted @run.
  */
 static bool advance_base(struct s2_engine *eng)
 {
-	struct s2_chunk *chain, *c, *next;
-	unsigned int w, b;
+	if (eng->run_pos == eng->run_len && !(eng->summary & LEVEL0_WORDS)) {
+		unsigned int w, b;
 
-	if (!eng->summary)
-		return false;
-	w = __builtin_ctz(eng->summary);
-	b = w * 64 + __builtin_ctzll(eng->nonempty[w]);
-	chain = eng->bucket[b];
-	eng->nonempty[w] &= eng->nonempty[w] - 1;
-	if (!eng->nonempty[w])
-		eng->summary &= ~(1U << w);
-	if (b >> S2_RADIX_BITS == 0)
-		prefetch_ahead(eng);
-	eng->base = eng->earliest[b];
-	eng->earliest[b] = UINT64_MAX;
-	/*
-	 * The older, full chunks first, each handed to the pool once read: the
-	 * next chunk a lower bucket takes is then one still in the cache.
-	 * The order slots are added in does not matter: keys alone order pops.
-	 */
-	for (c = chain->next; c; c = next) {
-		next = c->next;
-		if (next)
-			__builtin_prefetch(next);
-		for (uint32_t i = 0; i < S2_CHUNK_SLOTS; i++)
-			bucket_add(eng, c->slot[i]);
-		c->next = eng->spare;
-		eng->spare = c;
+		if (!eng->summary)
+			return false;
+		w = __builtin_ctz(eng->summary);
+		b = w * 64 + __builtin_ctzll(eng->nonempty[w]);
+		if (b >> S2_RADIX_BITS != 1 || !sort_into_run(eng, b)) {
+			split_bucket(eng, b);
+			return true;
+		}
 	}
-	/* the bucket keeps its first chunk, empty: sparse buckets refill without a trip to the pool */
-	chain->next = NULL;
-	for (uint32_t i = 0; i < eng->fill[b]; i++)
-		bucket_add(eng, chain->slot[i]);
-	eng->fill[b] = 0;
+	advance_level0(eng);
 	return true;
 }
 

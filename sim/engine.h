@@ -71,7 +71,8 @@ struct s2_chunk {
 /*
  * @top holds the events at cycle @base, as a 4-ary min-heap on order;
  * bucket[256 * level + digit] holds, unsorted, those whose cycle first
- * differs from @base in 8-bit digit @level and has @digit there.
+ * differs from @base in 8-bit digit @level and has @digit there; @run,
+ * from @run_pos on, holds more of level 0, sorted by cycle.
  * Bit b of @nonempty is set while bucket b holds slots; bit w of @summary
  * while word w of @nonempty is not zero.  Buckets are numbered by level,
  * then digit, so the lowest set bit is the bucket to split next.
@@ -90,6 +91,8 @@ struct s2_engine {
 	uint8_t fill[S2_BUCKETS];		/* slots used in that chunk; the rest are full */
 	uint64_t earliest[S2_BUCKETS];		/* the least cycle in each bucket, or ~0 */
 	struct s2_chunk *spare;			/* emptied chunks */
+	struct s2_heap_slot *run, *run_tmp;	/* level 0 of the last level-1 split, by cycle */
+	uint32_t run_pos, run_len, run_cap;
 	bool stop;
 };
 

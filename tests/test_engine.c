@@ -215,6 +215,103 @@ static void test_radix_levels_and_stale_slots(void)
 	s2_engine_destroy(&eng);
 }
 
+static void nothing(struct s2_engine *eng, struct s2_event *ev)
+{
+}
+
+/* A reference pending set: a GTree on (cycle, priority << 44 | sequence). */
+struct ref_key {
+	uint64_t when, order;
+};
+
+static gint ref_cmp(gconstpointer a, gconstpointer b, gpointer unused)
+{
+	const struct ref_key *x = a, *y = b;
+
+	if (x->when != y->when)
+		return x->when < y->when ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static gboolean ref_first(gpointer key, gpointer value, gpointer out)
+{
+	*(gpointer *)out = key;
+	return TRUE;
+}
+
+/*
+ * Differential: events rescheduled at the same cycle, within the next 256
+ * cycles (they land beside a sorted run of level 0), and far ahead, with
+ * moves and cancels of other armed events at random, pop in exactly the
+ * order of a reference tree, one by one.  Densities from one event per
+ * thousand cycles to eight per cycle give level-1 buckets of a few slots
+ * (sorted by insertion) and of hundreds (sorted by counting).
+ */
+static void test_against_reference(void)
+{
+	static const uint32_t spans[] = { 4, 300, 2000, 100000 };
+	enum { N = 3000, STEPS = 60000 };
+
+	for (guint round = 0; round < G_N_ELEMENTS(spans); round++) {
+		struct s2_engine eng;
+		struct s2_event *ev = g_new(struct s2_event, N);
+		struct ref_key *key = g_new(struct ref_key, N);
+		GTree *ref = g_tree_new_full(ref_cmp, NULL, NULL, NULL);
+		GRand *rng = g_rand_new_with_seed(100 + round);
+		uint64_t seq = 0;
+
+		s2_engine_init(&eng);
+		for (int i = 0; i < N; i++) {
+			s2_event_init(&ev[i], nothing);
+			ev[i].prio = g_rand_int_range(rng, 0, 3);
+			key[i] = (struct ref_key){ g_rand_int_range(rng, 0, spans[round]),
+						   (uint64_t)ev[i].prio << 44 | seq++ };
+			s2_engine_schedule(&eng, &ev[i], key[i].when);
+			g_tree_insert(ref, &key[i], &ev[i]);
+		}
+		for (int s = 0; s < STEPS && g_tree_nnodes(ref); s++) {
+			struct ref_key *first = NULL;
+			struct s2_event *e = s2_engine_peek(&eng);
+			int i, other = g_rand_int_range(rng, 0, N);
+
+			g_tree_foreach(ref, ref_first, &first);
+			g_assert_true(e == g_tree_lookup(ref, first));
+			i = e - ev;
+			g_tree_remove(ref, &key[i]);
+			g_assert_true(s2_engine_step(&eng));
+			g_assert_cmpuint(eng.now, ==, first->when);
+			if (g_rand_int_range(rng, 0, 50)) {
+				uint32_t far = g_rand_int_range(rng, 0, 4);
+				uint64_t d = far == 0 ? g_rand_int_range(rng, 0, 2) :
+					     far == 1 ? g_rand_int_range(rng, 0, 256) :
+					     g_rand_int_range(rng, 0, 2 * spans[round]);
+
+				key[i] = (struct ref_key){ eng.now + d, (uint64_t)e->prio << 44 | seq++ };
+				s2_engine_schedule(&eng, e, key[i].when);
+				g_tree_insert(ref, &key[i], e);
+			}
+			if (other != i && s2_event_armed(&ev[other]) && !g_rand_int_range(rng, 0, 10)) {
+				g_tree_remove(ref, &key[other]);
+				if (g_rand_boolean(rng)) {
+					s2_engine_cancel(&eng, &ev[other]);
+				} else {
+					key[other] = (struct ref_key){
+						eng.now + g_rand_int_range(rng, 0, spans[round]),
+						(uint64_t)ev[other].prio << 44 | seq++ };
+					s2_engine_schedule(&eng, &ev[other], key[other].when);
+					g_tree_insert(ref, &key[other], &ev[other]);
+				}
+			}
+			g_assert_cmpuint(eng.pending, ==, g_tree_nnodes(ref));
+		}
+		g_rand_free(rng);
+		g_tree_destroy(ref);
+		g_free(key);
+		g_free(ev);
+		s2_engine_destroy(&eng);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -223,5 +320,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/engine/priority-breaks-ties-before-sequence", test_priority_breaks_ties);
 	g_test_add_func("/engine/radix-levels-and-stale-slots", test_radix_levels_and_stale_slots);
 	g_test_add_func("/engine/stale-twin-of-a-rescheduled-event", test_stale_twin_of_a_rescheduled_event);
+	g_test_add_func("/engine/against-a-reference-tree", test_against_reference);
 	return g_test_run();
 }
