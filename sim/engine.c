@@ -260,7 +260,7 @@ static struct s2_chunk *take_bucket(struct s2_engine *eng, unsigned int b)
  * megabytes, beyond the L2 cache.  The order slots are added in does not
  * matter: keys alone order pops.
  */
-static void split_bucket(struct s2_engine *eng, unsigned int b)
+static inline G_ALWAYS_INLINE void split_bucket(struct s2_engine *eng, unsigned int b)
 {
 	uint64_t earliest = eng->earliest[b];
 	struct s2_chunk *chain = take_bucket(eng, b);
@@ -289,14 +289,17 @@ static void run_reserve(struct s2_engine *eng, uint32_t n)
  * RUN_AHEAD places on.  A bucket of few slots is split as the others are:
  * most of its slots go to @top on the way, without a trip through memory.
  */
-static bool sort_into_run(struct s2_engine *eng, unsigned int b)
+static inline bool wants_run(const struct s2_engine *eng, unsigned int b)
+{
+	return b >> S2_RADIX_BITS == 1 && (eng->bucket[b]->next || eng->fill[b] >= RUN_MIN);
+}
+
+static void sort_into_run(struct s2_engine *eng, unsigned int b)
 {
 	struct s2_chunk *chain = eng->bucket[b];
 	uint32_t n = eng->fill[b], count[1U << S2_RADIX_BITS], at = 0, sum = 0;
 	struct s2_heap_slot *v;
 
-	if (!chain->next && n < RUN_MIN)
-		return false;
 	memset(count, 0, sizeof(count));
 	for (struct s2_chunk *c = chain->next; c; c = c->next)
 		n += S2_CHUNK_SLOTS;
@@ -316,7 +319,6 @@ static bool sort_into_run(struct s2_engine *eng, unsigned int b)
 	eng->run_len = n;
 	for (uint32_t i = 0; i < MIN(n, RUN_AHEAD); i++)
 		prefetch_event(eng->run[i].ev);
-	return true;
 }
 
 /*
@@ -361,10 +363,11 @@ static bool advance_base(struct s2_engine *eng)
 			return false;
 		w = __builtin_ctz(eng->summary);
 		b = w * 64 + __builtin_ctzll(eng->nonempty[w]);
-		if (b >> S2_RADIX_BITS != 1 || !sort_into_run(eng, b)) {
+		if (!wants_run(eng, b)) {
 			split_bucket(eng, b);
 			return true;
 		}
+		sort_into_run(eng, b);
 	}
 	advance_level0(eng);
 	return true;
