@@ -69,6 +69,20 @@ struct s2_chunk {
 };
 
 /*
+ * While few events are pending they sit in @near, sorted by (cycle, order)
+ * with the earliest last, and the radix heap below is empty: S2_NEAR_MAX
+ * pending events move the set to the heap, S2_NEAR_LOW bring it back.
+ */
+#define S2_NEAR_MAX	32
+#define S2_NEAR_LOW	8
+
+struct s2_near_slot {
+	uint64_t when;
+	uint64_t order;		/* prio << 44 | seq */
+	struct s2_event *ev;
+};
+
+/*
  * @top holds the events at cycle @base, as a 4-ary min-heap on order;
  * bucket[256 * level + digit] holds, unsorted, those whose cycle first
  * differs from @base in 8-bit digit @level and has @digit there; @run,
@@ -85,6 +99,9 @@ struct s2_engine {
 	uint32_t summary;
 	uint64_t nonempty[S2_BUCKETS / 64];
 	uint64_t pending;		/* armed events, not counting stale slots */
+	bool radix;			/* the events are in the radix heap, not in @near */
+	uint32_t near_len;
+	struct s2_near_slot near[S2_NEAR_MAX];
 	struct s2_top_slot *top;
 	uint32_t top_len, top_cap;
 	struct s2_chunk *bucket[S2_BUCKETS];	/* the chunk being filled first */

@@ -215,6 +215,40 @@ static void test_radix_levels_and_stale_slots(void)
 	s2_engine_destroy(&eng);
 }
 
+/*
+ * Past S2_NEAR_MAX pending the set is a radix heap; two events moved to
+ * the cycle they had leave twin slots there, one of them the first to
+ * fire, and cancels bring the set down so that this very pop moves it back
+ * to @near: every armed event still fires once, in order.
+ */
+static void test_twins_across_the_switch(void)
+{
+	enum { N = S2_NEAR_MAX + 1, LEFT = S2_NEAR_LOW + 1 };
+	struct s2_engine eng;
+	struct probe p[N];
+	GArray *log = g_array_new(FALSE, FALSE, sizeof(int));
+
+	s2_engine_init(&eng);
+	for (int i = 0; i < N; i++) {
+		p[i] = (struct probe){ .id = i, .log = log };
+		s2_event_init(&p[i].ev, record);
+		s2_engine_schedule(&eng, &p[i].ev, 100 + i);
+	}
+	g_assert_true(eng.radix);
+	s2_engine_schedule(&eng, &p[0].ev, 100);
+	s2_engine_schedule(&eng, &p[5].ev, 105);
+	for (int i = LEFT; i < N; i++)
+		s2_engine_cancel(&eng, &p[i].ev);
+	g_assert_true(s2_engine_step(&eng));
+	g_assert_false(eng.radix);
+	s2_engine_run(&eng);
+	g_assert_cmpuint(log->len, ==, LEFT);
+	for (int i = 0; i < LEFT; i++)
+		g_assert_cmpint(g_array_index(log, int, i), ==, i);
+	g_array_free(log, TRUE);
+	s2_engine_destroy(&eng);
+}
+
 static void nothing(struct s2_engine *eng, struct s2_event *ev)
 {
 }
@@ -242,68 +276,94 @@ static gboolean ref_first(gpointer key, gpointer value, gpointer out)
 /*
  * Differential: events rescheduled at the same cycle, within the next 256
  * cycles (they land beside a sorted run of level 0), and far ahead, with
- * moves and cancels of other armed events at random, pop in exactly the
+ * moves, cancels and re-arms of other events at random, pop in exactly the
  * order of a reference tree, one by one.  Densities from one event per
  * thousand cycles to eight per cycle give level-1 buckets of a few slots
- * (sorted by insertion) and of hundreds (sorted by counting).
+ * (split) and of hundreds (sorted into a run); the small rounds swing the
+ * number pending between none and all, across S2_NEAR_MAX and S2_NEAR_LOW,
+ * so that the events move between @near and the radix heap many times.
  */
 static void test_against_reference(void)
 {
-	static const uint32_t spans[] = { 4, 300, 2000, 100000 };
-	enum { N = 3000, STEPS = 60000 };
+	static const struct {
+		uint32_t n, span;
+	} rounds[] = { { 3000, 4 }, { 3000, 300 }, { 3000, 2000 }, { 3000, 100000 },
+		       { 6, 300 }, { 40, 300 }, { 40, 100000 }, { 200, 2000 } };
+	enum { STEPS = 60000 };
 
-	for (guint round = 0; round < G_N_ELEMENTS(spans); round++) {
+	for (guint round = 0; round < G_N_ELEMENTS(rounds); round++) {
+		uint32_t n = rounds[round].n, span = rounds[round].span;
 		struct s2_engine eng;
-		struct s2_event *ev = g_new(struct s2_event, N);
-		struct ref_key *key = g_new(struct ref_key, N);
+		struct s2_event *ev = g_new(struct s2_event, n);
+		struct ref_key *key = g_new(struct ref_key, n);
 		GTree *ref = g_tree_new_full(ref_cmp, NULL, NULL, NULL);
 		GRand *rng = g_rand_new_with_seed(100 + round);
 		uint64_t seq = 0;
+		uint32_t flips = 0;
+		bool mode = false;
 
 		s2_engine_init(&eng);
-		for (int i = 0; i < N; i++) {
+		for (uint32_t i = 0; i < n; i++) {
 			s2_event_init(&ev[i], nothing);
 			ev[i].prio = g_rand_int_range(rng, 0, 3);
-			key[i] = (struct ref_key){ g_rand_int_range(rng, 0, spans[round]),
+			key[i] = (struct ref_key){ g_rand_int_range(rng, 0, span),
 						   (uint64_t)ev[i].prio << 44 | seq++ };
 			s2_engine_schedule(&eng, &ev[i], key[i].when);
 			g_tree_insert(ref, &key[i], &ev[i]);
 		}
-		for (int s = 0; s < STEPS && g_tree_nnodes(ref); s++) {
+		for (int s = 0; s < STEPS; s++) {
+			/* phases of 500 steps: mostly dropping events, then mostly re-arming them */
+			gboolean draining = (s / 500) % 2;
 			struct ref_key *first = NULL;
 			struct s2_event *e = s2_engine_peek(&eng);
-			int i, other = g_rand_int_range(rng, 0, N);
+			uint32_t i, other = g_rand_int_range(rng, 0, n);
 
+			if (!g_tree_nnodes(ref)) {
+				g_assert_null(e);
+				key[other] = (struct ref_key){ eng.now + g_rand_int_range(rng, 0, span),
+							       (uint64_t)ev[other].prio << 44 | seq++ };
+				s2_engine_schedule(&eng, &ev[other], key[other].when);
+				g_tree_insert(ref, &key[other], &ev[other]);
+				continue;
+			}
 			g_tree_foreach(ref, ref_first, &first);
 			g_assert_true(e == g_tree_lookup(ref, first));
 			i = e - ev;
 			g_tree_remove(ref, &key[i]);
 			g_assert_true(s2_engine_step(&eng));
 			g_assert_cmpuint(eng.now, ==, first->when);
-			if (g_rand_int_range(rng, 0, 50)) {
+			if (g_rand_int_range(rng, 0, draining ? 2 : 50)) {
 				uint32_t far = g_rand_int_range(rng, 0, 4);
 				uint64_t d = far == 0 ? g_rand_int_range(rng, 0, 2) :
 					     far == 1 ? g_rand_int_range(rng, 0, 256) :
-					     g_rand_int_range(rng, 0, 2 * spans[round]);
+					     g_rand_int_range(rng, 0, 2 * span);
 
 				key[i] = (struct ref_key){ eng.now + d, (uint64_t)e->prio << 44 | seq++ };
 				s2_engine_schedule(&eng, e, key[i].when);
 				g_tree_insert(ref, &key[i], e);
 			}
-			if (other != i && s2_event_armed(&ev[other]) && !g_rand_int_range(rng, 0, 10)) {
-				g_tree_remove(ref, &key[other]);
-				if (g_rand_boolean(rng)) {
+			if (other != i && g_rand_int_range(rng, 0, 10) < (draining ? 3 : 5)) {
+				gboolean armed = s2_event_armed(&ev[other]);
+
+				if (armed)
+					g_tree_remove(ref, &key[other]);
+				if (armed && draining) {
 					s2_engine_cancel(&eng, &ev[other]);
 				} else {
 					key[other] = (struct ref_key){
-						eng.now + g_rand_int_range(rng, 0, spans[round]),
+						eng.now + g_rand_int_range(rng, 0, span),
 						(uint64_t)ev[other].prio << 44 | seq++ };
 					s2_engine_schedule(&eng, &ev[other], key[other].when);
 					g_tree_insert(ref, &key[other], &ev[other]);
 				}
 			}
 			g_assert_cmpuint(eng.pending, ==, g_tree_nnodes(ref));
+			flips += eng.radix != mode;
+			mode = eng.radix;
 		}
+		/* the rounds that can cross the thresholds did, many times */
+		if (n > S2_NEAR_MAX && n < 1000)
+			g_assert_cmpuint(flips, >=, 10);
 		g_rand_free(rng);
 		g_tree_destroy(ref);
 		g_free(key);
@@ -321,5 +381,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/engine/radix-levels-and-stale-slots", test_radix_levels_and_stale_slots);
 	g_test_add_func("/engine/stale-twin-of-a-rescheduled-event", test_stale_twin_of_a_rescheduled_event);
 	g_test_add_func("/engine/against-a-reference-tree", test_against_reference);
+	g_test_add_func("/engine/twins-across-the-switch-to-near", test_twins_across_the_switch);
 	return g_test_run();
 }
