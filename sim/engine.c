@@ -389,19 +389,20 @@ static inline bool slot_live(const struct s2_top_slot *s)
  * Entries are exact (a move or cancel removes the old one), so nothing in
  * @near is ever stale.
  */
-static inline bool near_before(const struct s2_near_slot *a, const struct s2_near_slot *b)
+static inline G_ALWAYS_INLINE void near_insert(struct s2_engine *eng, struct s2_event *ev)
 {
-	return a->when < b->when || (a->when == b->when && a->order < b->order);
-}
-
-static void near_insert(struct s2_engine *eng, struct s2_near_slot s)
-{
+	uint64_t when = ev->when, order = (uint64_t)ev->prio << SEQ_BITS | ev->seq;
 	uint32_t j = eng->near_len++;
 
 	/* descending: the earliest is last, so a pop moves nothing */
-	for (; j && near_before(&eng->near[j - 1], &s); j--)
-		eng->near[j] = eng->near[j - 1];
-	eng->near[j] = s;
+	for (; j; j--) {
+		const struct s2_near_slot *p = &eng->near[j - 1];
+
+		if (p->when > when || (p->when == when && p->order > order))
+			break;
+		eng->near[j] = *p;
+	}
+	eng->near[j] = (struct s2_near_slot){ when, order, ev };
 }
 
 static void near_remove(struct s2_engine *eng, const struct s2_event *ev)
@@ -411,11 +412,6 @@ static void near_remove(struct s2_engine *eng, const struct s2_event *ev)
 	while (eng->near[i].ev != ev)
 		i++;
 	memmove(&eng->near[i], &eng->near[i + 1], (--eng->near_len - i) * sizeof(eng->near[0]));
-}
-
-static inline struct s2_near_slot near_slot(struct s2_event *ev)
-{
-	return (struct s2_near_slot){ ev->when, (uint64_t)ev->prio << SEQ_BITS | ev->seq, ev };
 }
 
 /* @near is full: its events go to the radix heap, based at the present cycle. */
@@ -436,7 +432,7 @@ static void near_adopt(struct s2_engine *eng, struct s2_event *ev, uint64_t when
 	for (uint32_t i = 0; i < eng->near_len; i++)
 		if (eng->near[i].ev == ev)
 			return;
-	near_insert(eng, near_slot(ev));
+	near_insert(eng, ev);
 }
 
 /*
@@ -473,7 +469,7 @@ void s2_engine_schedule(struct s2_engine *eng, struct s2_event *ev, uint64_t whe
 	ev->seq = eng->next_seq++;
 	if (!eng->radix) {
 		if (eng->near_len < S2_NEAR_MAX) {
-			near_insert(eng, near_slot(ev));
+			near_insert(eng, ev);
 			return;
 		}
 		near_to_radix(eng);
