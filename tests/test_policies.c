@@ -44,6 +44,31 @@ static void test_parallel_different_blocks_overlap(void)
 }
 
 /*
+ * parallel: twelve vCPUs split twelve blocks at once under dirty logging,
+ * each one breaking its own entry while the others break theirs: more
+ * break-before-make windows open together than the eight the write-locked
+ * policies' window list holds (S2_MAX_BREAKS), so a locked entry must live
+ * in the table, as KVM_INVALID_PTE_LOCKED does in the kernel.
+ */
+static void test_parallel_more_splits_than_break_slots(void)
+{
+	GString *trace = g_string_new(HEADER(12, "backing=thp populated=yes"));
+	struct run r;
+
+	for (int v = 0; v < 12; v++)
+		g_string_append_printf(trace, "%d 0 W 0x%x\n", v, 0x40000000 + v * 0x200000);
+	g_string_append(trace, "vmm 0 dirty-log on 0\n");
+	for (int v = 0; v < 12; v++)
+		g_string_append_printf(trace, "%d 0 W 0x%x\n", v, 0x40001000 + v * 0x200000);
+	run_trace(&r, "parallel", NULL, trace->str);
+	g_assert_cmpuint(r.c->maps_by_level[2], ==, 12);
+	g_assert_cmpuint(r.c->block_splits, ==, 12);
+	g_assert_cmpuint(r.c->maps_by_level[3], ==, 12);
+	run_free(&r);
+	g_string_free(trace, TRUE);
+}
+
+/*
  * parallel: three vCPUs fault on one unmapped 2 MiB block.  The first
  * breaks the entry to KVM_INVALID_PTE_LOCKED and cleans 2 MiB while it is
  * locked; the others find it LOCKED, return -EAGAIN, re-enter and fault
@@ -230,6 +255,8 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/policies/parallel/different-blocks-overlap", test_parallel_different_blocks_overlap);
 	g_test_add_func("/policies/parallel/locked-pte-refaults", test_parallel_locked_pte_refaults);
+	g_test_add_func("/policies/parallel/more-splits-than-break-slots",
+			test_parallel_more_splits_than_break_slots);
 	g_test_add_func("/policies/parallel/relax-lost-cmpxchg-wastes-icache", test_parallel_relax_lost_cmpxchg);
 	g_test_add_func("/policies/handler-rw/dirty-log-relax-under-read-lock", test_handler_rw_fastpath);
 	g_test_add_func("/policies/parallel-eager-split/split-at-enable-local-tlbi", test_eager_split_and_local_tlbi);
