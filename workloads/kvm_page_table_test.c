@@ -19,19 +19,6 @@
 
 /* kvm_page_table_test.c: #define TEST_MEM_SLOT_INDEX 1; slot 0 is the VM's own */
 #define TEST_MEM_SLOT_INDEX	1
-#define DEFAULT_GUEST_TEST_MEM	0xc0000000ULL	/* the test region's guest VA */
-
-/* kvm_util_base.h */
-#define KVM_GUEST_PAGE_TABLE_MIN_PADDR	0x180000ULL
-#define DEFAULT_STACK_PGS		5
-#define PTES_PER_MIN_PAGE		512
-/*
- * Table pages vm_alloc_page_table() hands out before virt_map() maps the
- * test region: the PGD and those of the ELF image and the vCPU stacks.
- * ASSUMED count; no cost depends on it (each table page is a distinct
- * populated 4 KiB page of slot 0 either way).
- */
-#define TABLE_PAGES_BEFORE_VIRT_MAP	8
 
 /* The guest loop body between two accesses: a store or load, an add, a branch. */
 #define LOOP_MIN_CYCLES		8
@@ -43,20 +30,6 @@
 #define WAKE_MAX_CYCLES		4000
 
 static uint64_t phys_offset;
-
-/*
- * The guest's stage-1 tables of the test region, in slot 0 (lib/aarch64/
- * processor.c, _virt_pg_map(): 4 KiB entries, tables from
- * vm_alloc_page_table()).  Each vCPU's first access to a 2 MiB region walks
- * them, and a table page not yet mapped at stage 2 faults first.
- */
-struct s1_tables {
-	uint64_t *pte_page;	/* IPA of the last-level table, per 2 MiB region */
-	uint64_t *pmd_page;	/* per 1 GiB of VA */
-	uint64_t *pud_page;	/* per 512 GiB of VA; 0: it maps the ELF too, so is mapped in BEFORE */
-	uint64_t *walked;	/* per vCPU, a bit per region it has walked to */
-	uint64_t words;		/* of walked, per vCPU */
-};
 
 /*
  * test_util.c, vm_mem_backing_src_alias(): the -s names.  "anonymous" is
@@ -135,7 +108,7 @@ struct kptt {
 	bool anonymous;
 	uint64_t ucall_gpa;
 	uint64_t slot0_size;
-	struct s1_tables s1;
+	struct wl_s1_tables s1;
 };
 
 /*
@@ -179,117 +152,6 @@ static bool in_any_slot(const struct kptt *k, uint64_t gpa)
 }
 
 /*
- * vm_nr_pages_required() (lib/kvm_util.c @ v6.1): slot 0 holds 512 pages
- * of code and per-VM data, each vCPU's stack, and twice the page tables
- * the extra (test) pages could need.  The VMM wrote the tables into it, so
- * it is populated; it is "anonymous" memory, 4 KiB pages.
- */
-static uint64_t slot0_size(const struct kptt *k, uint32_t nr_vcpus)
-{
-	uint64_t nr_pages = 512 + (uint64_t)nr_vcpus * DEFAULT_STACK_PGS;
-
-	nr_pages += (nr_pages + k->test_mem_size / SZ_4K) / PTES_PER_MIN_PAGE * 2;
-	return nr_pages * SZ_4K;
-}
-
-#define S1_PUD_SHIFT	39	/* one PUD table maps 512 GiB of VA */
-#define S1_PMD_SHIFT	30	/* one PMD table maps 1 GiB */
-#define S1_PTE_SHIFT	21	/* one last-level table maps 2 MiB */
-
-/*
- * virt_map() maps the test region a 4 KiB page at a time in VA order, and
- * _virt_pg_map() allocates each missing table on the way down: a PUD table
- * at each new 512 GiB (the first one also maps the ELF image, so it exists),
- * a PMD table at each new 1 GiB (the region starts at 3 GiB, pud[3] is
- * empty), a last-level table at each 2 MiB.  vm_alloc_page_table() takes
- * the lowest free page from KVM_GUEST_PAGE_TABLE_MIN_PADDR up.
- */
-static bool s1_tables_init(struct kptt *k, uint32_t nr_vcpus, GError **err)
-{
-	struct s1_tables *s1 = &k->s1;
-	uint64_t va_end = DEFAULT_GUEST_TEST_MEM + k->test_mem_size;
-	uint64_t regions = (k->test_mem_size + SZ_2M - 1) / SZ_2M;
-	uint64_t page = KVM_GUEST_PAGE_TABLE_MIN_PADDR + TABLE_PAGES_BEFORE_VIRT_MAP * SZ_4K;
-
-	s1->pte_page = g_new0(uint64_t, regions);
-	s1->pmd_page = g_new0(uint64_t, ((va_end - 1) >> S1_PMD_SHIFT) + 1);
-	s1->pud_page = g_new0(uint64_t, ((va_end - 1) >> S1_PUD_SHIFT) + 1);
-	for (uint64_t r = 0; r < regions; r++) {
-		uint64_t va = DEFAULT_GUEST_TEST_MEM + (r << S1_PTE_SHIFT);
-
-		if (va >> S1_PUD_SHIFT && !s1->pud_page[va >> S1_PUD_SHIFT]) {
-			s1->pud_page[va >> S1_PUD_SHIFT] = page;
-			page += SZ_4K;
-		}
-		if (!s1->pmd_page[va >> S1_PMD_SHIFT]) {
-			s1->pmd_page[va >> S1_PMD_SHIFT] = page;
-			page += SZ_4K;
-		}
-		s1->pte_page[r] = page;
-		page += SZ_4K;
-	}
-	if (page > k->slot0_size)
-		return wl_option_error(err, "--mem: the stage-1 tables of the test region do not fit "
-				       "slot 0 (0x%" PRIx64 " bytes)", k->slot0_size);
-	s1->words = (regions + 63) / 64;
-	s1->walked = g_new0(uint64_t, s1->words * nr_vcpus);
-	return true;
-}
-
-static void s1_tables_free(struct s1_tables *s1)
-{
-	g_free(s1->pte_page);
-	g_free(s1->pmd_page);
-	g_free(s1->pud_page);
-	g_free(s1->walked);
-}
-
-/* Has @vcpu walked to any of regions [first, first + n)?  Both multiples of 64. */
-static bool walked_any(const struct s1_tables *s1, uint32_t vcpu, uint64_t first, uint64_t n)
-{
-	const uint64_t *w = &s1->walked[vcpu * s1->words];
-
-	for (uint64_t i = first / 64; i < MIN((first + n) / 64, s1->words); i++)
-		if (w[i])
-			return true;
-	return false;
-}
-
-/*
- * A vCPU's first access to a 2 MiB region: its stage-1 walk reads the
- * tables top down, and takes a stage-2 fault on the first one not mapped
- * yet (the simulator decides which are; tables mapped by another vCPU do
- * not fault).  The walk reads: v5.12 took every S1PTW fault for a write
- * (kvm_vcpu_dabt_iswrite()), v6.1.y only a permission one
- * (kvm_is_write_fault(), 406504c7b040); on this populated, writable slot
- * both map the page writable, so the kind changes nothing here.  Walks
- * cost no guest time of their own.
- */
-static void s1_walk(struct wl_trace *t, struct kptt *k, uint32_t vcpu, uint64_t gpa)
-{
-	struct s1_tables *s1 = &k->s1;
-	uint64_t r = (gpa - k->test_phys_mem) >> S1_PTE_SHIFT;
-	uint64_t va = DEFAULT_GUEST_TEST_MEM + (r << S1_PTE_SHIFT);
-	uint64_t per_pmd = 1ULL << (S1_PMD_SHIFT - S1_PTE_SHIFT);
-	uint64_t per_pud = 1ULL << (S1_PUD_SHIFT - S1_PTE_SHIFT);
-	uint64_t pmd_first = (va >> S1_PMD_SHIFT << S1_PMD_SHIFT) - DEFAULT_GUEST_TEST_MEM;
-	uint64_t *w = &s1->walked[vcpu * s1->words + r / 64];
-
-	if (*w & (1ULL << (r % 64)))
-		return;
-	if (s1->pud_page[va >> S1_PUD_SHIFT]) {
-		uint64_t pud_first = (va >> S1_PUD_SHIFT << S1_PUD_SHIFT) - DEFAULT_GUEST_TEST_MEM;
-
-		if (!walked_any(s1, vcpu, pud_first >> S1_PTE_SHIFT, per_pud))
-			wl_access(t, vcpu, S2_REC_READ, s1->pud_page[va >> S1_PUD_SHIFT]);
-	}
-	if (!walked_any(s1, vcpu, pmd_first >> S1_PTE_SHIFT, per_pmd))
-		wl_access(t, vcpu, S2_REC_READ, s1->pmd_page[va >> S1_PMD_SHIFT]);
-	wl_access(t, vcpu, S2_REC_READ, s1->pte_page[r]);
-	*w |= 1ULL << (r % 64);
-}
-
-/*
  * lib/aarch64/ucall.c (v6.1), ucall_init(vm, NULL): GUEST_SYNC() is a guest
  * write to an identity-mapped address outside every memslot, so KVM exits
  * with KVM_EXIT_MMIO.  It searches from 5/8 of the allowed space, down and
@@ -322,7 +184,7 @@ static void guest_sync(struct wl_trace *t, const struct kptt *k, uint32_t vcpu)
 static void guest_access(struct wl_trace *t, struct kptt *k, uint32_t vcpu,
 			 enum s2_rec_kind kind, uint64_t gpa)
 {
-	s1_walk(t, k, vcpu, gpa);
+	wl_s1_walk(t, &k->s1, vcpu, gpa);
 	wl_touch(t, vcpu, kind, gpa, LOOP_MIN_CYCLES, LOOP_MAX_CYCLES);
 }
 
@@ -426,7 +288,7 @@ static bool kptt_generate(struct wl_trace *t, GError **err)
 		return wl_option_error(err, "--phys-offset: 0x%" PRIx64 " + --mem 0x%" PRIx64
 				       " ends above the %u-bit IPA space",
 				       k.test_phys_mem, k.test_mem_size, t->hdr.ipa_bits);
-	k.slot0_size = slot0_size(&k, p->nr_vcpus);
+	k.slot0_size = wl_selftest_slot0_size(p->nr_vcpus, k.test_mem_size / SZ_4K);
 	if (k.test_phys_mem < k.slot0_size)
 		return wl_option_error(err, "--phys-offset: the test memory overlaps slot 0 "
 				       "[0, 0x%" PRIx64 ")", k.slot0_size);
@@ -434,15 +296,17 @@ static bool kptt_generate(struct wl_trace *t, GError **err)
 	/* vm_userspace_mem_region_add() only mmap()s and madvise()s: nothing resident */
 	wl_add_slot(&t->hdr, TEST_MEM_SLOT_INDEX, k.test_phys_mem, k.test_mem_size, backing,
 		    false);
-	ok = s1_tables_init(&k, p->nr_vcpus, err) && pick_ucall_gpa(&k, t->hdr.ipa_bits, err) &&
-	     wl_trace_open(t, err) &&
+	if (!wl_s1_tables_init(&k.s1, k.test_phys_mem, k.test_mem_size, k.slot0_size,
+			       p->nr_vcpus, err))
+		return false;
+	ok = pick_ucall_gpa(&k, t->hdr.ipa_bits, err) && wl_trace_open(t, err) &&
 	     run_stage(t, &k, KVM_BEFORE_MAPPINGS, err) &&
 	     run_stage(t, &k, KVM_CREATE_MAPPINGS, err) &&
 	     wl_vmm_dirty_log(t, TEST_MEM_SLOT_INDEX, true, err) &&
 	     run_stage(t, &k, KVM_UPDATE_MAPPINGS, err) &&
 	     wl_vmm_dirty_log(t, TEST_MEM_SLOT_INDEX, false, err) &&
 	     run_stage(t, &k, KVM_ADJUST_MAPPINGS, err);
-	s1_tables_free(&k.s1);
+	wl_s1_tables_free(&k.s1);
 	return ok;
 }
 

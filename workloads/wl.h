@@ -146,6 +146,29 @@ void wl_runs_shuffle(struct wl_trace *t, GArray *runs);
 void wl_runs_touch(struct wl_trace *t, uint32_t vcpu, const GArray *runs,
 		   uint64_t lo, uint64_t hi);
 
+/* ---- the KVM selftests' VM around a test region (selftest_vm.c) ---- */
+
+/* DEFAULT_GUEST_TEST_MEM: the test region's guest VA in both selftests */
+#define WL_SELFTEST_TEST_GVA	0xc0000000ULL
+
+/* The guest's stage-1 tables of the test region, in slot 0, and who walked where. */
+struct wl_s1_tables {
+	uint64_t test_gpa;
+	uint64_t *pte_page;	/* IPA of the last-level table, per 2 MiB region */
+	uint64_t *pmd_page;	/* per 1 GiB of VA */
+	uint64_t *pud_page;	/* per 512 GiB of VA; 0: it maps the ELF too, so is mapped in BEFORE */
+	uint64_t *walked;	/* per vCPU, a bit per region it has walked to */
+	uint64_t words;		/* of walked, per vCPU */
+};
+
+/* Slot 0's size for a VM of @nr_vcpus created for @extra_pages test pages. */
+uint64_t wl_selftest_slot0_size(uint32_t nr_vcpus, uint64_t extra_pages);
+bool wl_s1_tables_init(struct wl_s1_tables *s1, uint64_t test_gpa, uint64_t test_size,
+		       uint64_t slot0_size, uint32_t nr_vcpus, GError **err);
+void wl_s1_tables_free(struct wl_s1_tables *s1);
+/* Before @vcpu's access to @gpa in the test region: the table reads of its first walk there. */
+void wl_s1_walk(struct wl_trace *t, struct wl_s1_tables *s1, uint32_t vcpu, uint64_t gpa);
+
 /* ---- layout helpers (emit.c) ---- */
 
 struct s2_memslot *wl_add_slot(struct s2_trace_header *hdr, uint32_t id, uint64_t gpa,
