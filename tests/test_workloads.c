@@ -805,7 +805,11 @@ static void test_first_touch_every_page_once(void)
  * align_down((2^36 - 2048 - 1) * 4K, 2M) = 0xffffff600000; vCPU v owns
  * [gpa + v * 4M, + 4M) and writes every page of it once per pass, then
  * GUEST_SYNC at 5/8 of 2^47; two dirty passes (TEST_HOST_LOOP_N), the
- * clear between them as dirty-log off + on.
+ * clear between them as dirty-log off + on.  Slot 0: 512 + 2 x 5 = 522
+ * pages, plus (522 + 2048) / 512 x 2 = 10: 0x214000.  In populate each
+ * vCPU first walks its regions' stage-1 tables (selftest_vm.c): the PMD
+ * table 0x188000, then the last-level table of region r, 0x189000 + r
+ * pages, before the region's first page; vCPU v's regions are 2v, 2v + 1.
  */
 static void test_dlpt_thp_slices_and_passes(void)
 {
@@ -821,23 +825,33 @@ static void test_dlpt_thp_slices_and_passes(void)
 	struct dump *d = load(path);
 
 	g_assert_cmpuint(d->hdr.ipa_bits, ==, 48);
-	g_assert_cmpuint(d->hdr.nr_slots, ==, 1);
-	g_assert_cmpuint(d->hdr.slots[0].id, ==, 1);
-	g_assert_cmphex(d->hdr.slots[0].gpa, ==, base);
-	g_assert_cmphex(d->hdr.slots[0].size, ==, 8 << 20);
-	g_assert_cmphex(d->hdr.slots[0].hva % (1 << 30), ==, base % (1 << 30));
-	g_assert_cmpuint(d->hdr.slots[0].backing, ==, S2_BACKING_THP);
-	g_assert_false(d->hdr.slots[0].populated);
+	g_assert_cmpuint(d->hdr.nr_slots, ==, 2);
+	g_assert_cmpuint(d->hdr.slots[0].id, ==, 0);
+	g_assert_cmphex(d->hdr.slots[0].size, ==, 0x214000);
+	g_assert_true(d->hdr.slots[0].populated);
+	g_assert_cmpuint(d->hdr.slots[1].id, ==, 1);
+	g_assert_cmphex(d->hdr.slots[1].gpa, ==, base);
+	g_assert_cmphex(d->hdr.slots[1].size, ==, 8 << 20);
+	g_assert_cmphex(d->hdr.slots[1].hva % (1 << 30), ==, base % (1 << 30));
+	g_assert_cmpuint(d->hdr.slots[1].backing, ==, S2_BACKING_THP);
+	g_assert_false(d->hdr.slots[1].populated);
 	assert_vmm_order(d, vmm, G_N_ELEMENTS(vmm));
-	g_assert_cmpuint(d->recs->len, ==, G_N_ELEMENTS(vmm) + 2 * 3 * (1024 + 1));
+	g_assert_cmpuint(d->recs->len, ==, G_N_ELEMENTS(vmm) + 2 * (3 + 3 * (1024 + 1)));
 	for (uint32_t v = 0; v < 2; v++) {
 		for (size_t p = 0; p < G_N_ELEMENTS(passes); p++) {
 			GArray *a = stage_records(d, passes[p], v);
+			guint walk = p ? 0 : 1;	/* the tables are walked in populate only */
 
-			g_assert_cmpuint(a->len, ==, 1025);
+			g_assert_cmpuint(a->len, ==, 1025 + 3 * walk);
+			if (walk) {
+				assert_access(a, 0, S2_REC_READ, 0x188000);
+				assert_access(a, 1, S2_REC_READ, 0x189000 + 2 * v * 4096ULL);
+				assert_access(a, 514, S2_REC_READ, 0x18a000 + 2 * v * 4096ULL);
+			}
 			for (guint i = 0; i < 1024; i++)
-				assert_access(a, i, S2_REC_WRITE, base + v * (4 << 20) + i * 4096ULL);
-			assert_access(a, 1024, S2_REC_WRITE, ucall);
+				assert_access(a, i + walk * (i < 512 ? 2 : 3), S2_REC_WRITE,
+					      base + v * (4 << 20) + i * 4096ULL);
+			assert_access(a, a->len - 1, S2_REC_WRITE, ucall);
 			g_array_free(a, TRUE);
 		}
 	}
@@ -860,8 +874,8 @@ static void test_dlpt_overlap_wr_fract(void)
 	struct dump *d = load(path);
 
 	g_assert_cmpuint(d->hdr.ipa_bits, ==, 40);
-	g_assert_cmphex(d->hdr.slots[0].gpa, ==, base);
-	g_assert_cmpuint(d->hdr.slots[0].backing, ==, S2_BACKING_4K);
+	g_assert_cmphex(d->hdr.slots[1].gpa, ==, base);
+	g_assert_cmpuint(d->hdr.slots[1].backing, ==, S2_BACKING_4K);
 	for (uint32_t v = 0; v < 2; v++) {
 		GArray *a = stage_records(d, "dirty-3", v);
 

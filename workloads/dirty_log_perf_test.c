@@ -62,8 +62,9 @@
  * the first clear_dirty_log() write-protects instead.  So dirty-1 here is
  * the first pass that faults: iteration 1 with -g, iteration 2 without.
  *
- * Not reproduced: slot 0 (test code, guest page tables, vCPU stacks), the
- * vGIC, "-e" (vCPUs running while logging is disabled), "-x" (several
+ * Slot 0 and the test region's stage-1 tables in it are those of
+ * selftest_vm.c.  Not reproduced: the rest of slot 0 (test code and vCPU
+ * stacks: a few dozen 4 KiB faults at the start of populate), the vGIC, "-e" (vCPUs running while logging is disabled), "-x" (several
  * memslots), "-n" (nested), the other guest modes for_each_guest_mode()
  * would also run, and the spin of idle vCPU threads between passes.
  */
@@ -134,6 +135,8 @@ struct dlpt {
 	uint64_t gpa;		/* pta->gpa */
 	uint64_t size;		/* pta->size */
 	uint64_t ucall_gpa;
+	uint64_t slot0_size;
+	struct wl_s1_tables s1;
 };
 
 static bool check_options(struct wl_trace *t, struct dlpt *d, enum s2_backing backing,
@@ -167,32 +170,42 @@ static bool check_options(struct wl_trace *t, struct dlpt *d, enum s2_backing ba
 		return wl_option_error(err, "--mem: %" PRIu64 " pages do not fit a %u-bit IPA space",
 				       pages, t->hdr.ipa_bits);
 	d->gpa = wl_round_down((end_gfn - pages - 1) * SZ_4K, pagesz);
+	/* perf_test_create_vm(): __vm_create_with_vcpus(mode, nr_vcpus, guest_num_pages, ...) */
+	d->slot0_size = wl_selftest_slot0_size(t->p->nr_vcpus, pages);
+	if (d->gpa < d->slot0_size)
+		return wl_option_error(err, "--mem: the test region overlaps slot 0 [0, 0x%" PRIx64 ")",
+				       d->slot0_size);
 	/*
 	 * ucall_init(vm, NULL) (lib/aarch64/ucall.c, v6.1): the first address
 	 * tried is 5/8 of the space below bit va_bits - 1; the test region sits
 	 * at the top, so it is free unless the region covers 3/8 of the space.
 	 */
 	d->ucall_gpa = (1ULL << MIN(t->hdr.ipa_bits, 48 - 1)) / 8 * 5;
-	if (d->ucall_gpa >= d->gpa)
+	if (d->ucall_gpa >= d->gpa || d->ucall_gpa < d->slot0_size)
 		return wl_option_error(err, "--mem: the test region leaves no room for the ucall "
 				       "MMIO page");
 	return true;
 }
 
-/* One perf_test_guest_code() pass of one vCPU, then GUEST_SYNC(1). */
-static void guest_pass(struct wl_trace *t, const struct dlpt *d, uint32_t vcpu)
+/*
+ * One perf_test_guest_code() pass of one vCPU, then GUEST_SYNC(1); a first
+ * access to a 2 MiB region walks its stage-1 tables first (selftest_vm.c).
+ */
+static void guest_pass(struct wl_trace *t, struct dlpt *d, uint32_t vcpu)
 {
 	uint64_t base = overlap ? d->gpa : d->gpa + vcpu * d->vcpu_bytes;
 	uint64_t pages = (overlap ? d->size : d->vcpu_bytes) / SZ_4K;
 
 	wl_compute(t, vcpu, wl_rand(t, 0, WAKE_MAX_CYCLES));
-	for (uint64_t i = 0; i < pages; i++)
+	for (uint64_t i = 0; i < pages; i++) {
+		wl_s1_walk(t, &d->s1, vcpu, base + i * SZ_4K);
 		wl_touch(t, vcpu, i % wr_fract ? S2_REC_READ : S2_REC_WRITE, base + i * SZ_4K,
 			 LOOP_MIN_CYCLES, LOOP_MAX_CYCLES);
+	}
 	wl_touch(t, vcpu, S2_REC_WRITE, d->ucall_gpa, LOOP_MIN_CYCLES, LOOP_MAX_CYCLES);
 }
 
-static bool pass(struct wl_trace *t, const struct dlpt *d, const char *phase, GError **err)
+static bool pass(struct wl_trace *t, struct dlpt *d, const char *phase, GError **err)
 {
 	if (!wl_vmm_phase(t, phase, err))
 		return false;
@@ -201,24 +214,10 @@ static bool pass(struct wl_trace *t, const struct dlpt *d, const char *phase, GE
 	return true;
 }
 
-static bool dlpt_generate(struct wl_trace *t, GError **err)
+/* run_test(): populate, enable logging, the dirty passes with a clear between, disable. */
+static bool run_passes(struct wl_trace *t, struct dlpt *d, uint32_t slot, GError **err)
 {
-	enum s2_backing backing = dlpt_backing != S2_BACKING_NR ? dlpt_backing :
-				 (enum s2_backing)t->p->backing;
-	const uint32_t slot = PERF_TEST_MEM_SLOT_INDEX;
-	struct dlpt d = { 0 };
-
-	if (!check_options(t, &d, backing, err))
-		return false;
-	/*
-	 * vm_userspace_mem_region_add() only mmap()s: nothing resident yet.  A
-	 * 48-bit gpa would put FORMAT.md's default hva (0x7f0000000000 + gpa)
-	 * above the host's 48-bit VA space; keep it there modulo 1 GiB only.
-	 */
-	wl_add_slot(&t->hdr, slot, d.gpa, d.size, backing, false)->hva =
-		0x7f0000000000ULL + (d.gpa & (SZ_1G - 1));
-	if (!wl_trace_open(t, err) || !pass(t, &d, "populate", err) ||
-	    !wl_vmm_phase(t, "enable-dirty-logging", err) ||
+	if (!pass(t, d, "populate", err) || !wl_vmm_phase(t, "enable-dirty-logging", err) ||
 	    !wl_vmm_dirty_log(t, slot, true, err))
 		return false;
 	for (int it = 1; it <= iterations; it++) {
@@ -231,11 +230,37 @@ static bool dlpt_generate(struct wl_trace *t, GError **err)
 				return false;
 		}
 		g_snprintf(name, sizeof(name), "dirty-%d", it);
-		if (!pass(t, &d, name, err))
+		if (!pass(t, d, name, err))
 			return false;
 	}
 	return wl_vmm_phase(t, "disable-dirty-logging", err) &&
 	       wl_vmm_dirty_log(t, slot, false, err);
+}
+
+static bool dlpt_generate(struct wl_trace *t, GError **err)
+{
+	enum s2_backing backing = dlpt_backing != S2_BACKING_NR ? dlpt_backing :
+				 (enum s2_backing)t->p->backing;
+	const uint32_t slot = PERF_TEST_MEM_SLOT_INDEX;
+	struct dlpt d = { 0 };
+	bool ok;
+
+	if (!check_options(t, &d, backing, err))
+		return false;
+	/* slot 0 (selftest_vm.c): its hva kept clear of the test slot's */
+	wl_add_slot(&t->hdr, 0, 0, d.slot0_size, S2_BACKING_4K, true)->hva = 0x7e0000000000ULL;
+	/*
+	 * vm_userspace_mem_region_add() only mmap()s: nothing resident yet.  A
+	 * 48-bit gpa would put FORMAT.md's default hva (0x7f0000000000 + gpa)
+	 * above the host's 48-bit VA space; keep it there modulo 1 GiB only.
+	 */
+	wl_add_slot(&t->hdr, slot, d.gpa, d.size, backing, false)->hva =
+		0x7f0000000000ULL + (d.gpa & (SZ_1G - 1));
+	if (!wl_s1_tables_init(&d.s1, d.gpa, d.size, d.slot0_size, t->p->nr_vcpus, err))
+		return false;
+	ok = wl_trace_open(t, err) && run_passes(t, &d, slot, err);
+	wl_s1_tables_free(&d.s1);
+	return ok;
 }
 
 /*
