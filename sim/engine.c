@@ -40,7 +40,7 @@
 #define SEQ_MASK	((1ULL << SEQ_BITS) - 1)
 #define DIGIT_MASK	((1U << S2_RADIX_BITS) - 1)
 #define PREFETCH_CYCLES	4	/* how far ahead prefetch_ahead() looks */
-#define RUN_AHEAD	8	/* how far ahead in @run events are prefetched */
+#define RUN_AHEAD	32	/* how far ahead in @run events are prefetched */
 #define RUN_MIN		32	/* level-1 buckets of fewer slots are split, not sorted */
 /* the words of @nonempty, and bits of @summary, that hold level 0 */
 #define LEVEL0_WORDS	((1U << ((1U << S2_RADIX_BITS) / 64)) - 1)
