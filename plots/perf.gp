@@ -5,6 +5,9 @@
 # (bench/perf runs it).  Skipped points (status not "ok") are not drawn.
 if (!exists("csv")) csv = "perf.csv"
 if (!exists("out")) out = "perf.png"
+# the ladders measured (bench/perf --only): a panel without its data is left empty
+if (!exists("have")) have = "records mem vcpus"
+has(l) = strstrt(have, l) > 0
 
 set terminal pngcairo size 1500,480 enhanced font "Sans,11" linewidth 1.5
 set output out
@@ -24,21 +27,41 @@ set logscale xy
 set format x "10^{%L}"
 set xlabel "trace records"
 set ylabel "seconds"
-plot csv using (on("records", "records")):(on("records", "sim_s")) \
-         with linespoints pt 7 title "migrate, 64 vCPUs, thp", \
-     "" using (on("mem", "records")):(on("mem", "sim_s")) \
-         with linespoints pt 5 title "first-touch, 512 vCPUs, 4k", \
-     "" using (on("mem", "records")):(on("mem", "records") / 5e6) \
-         with lines dt 2 lc "gray" title "5 M records/s"
+if (has("records") && has("mem")) {
+	plot csv using (on("records", "records")):(on("records", "sim_s")) \
+	         with linespoints pt 7 title "migrate, 64 vCPUs, thp", \
+	     "" using (on("mem", "records")):(on("mem", "sim_s")) \
+	         with linespoints pt 5 title "first-touch, 512 vCPUs, 4k", \
+	     "" using (on("mem", "records")):(on("mem", "records") / 5e6) \
+	         with lines dt 2 lc "gray" title "5 M records/s"
+} else { if (has("records")) {
+	plot csv using (on("records", "records")):(on("records", "sim_s")) \
+	         with linespoints pt 7 title "migrate, 64 vCPUs, thp"
+} else { if (has("mem")) {
+	plot csv using (on("mem", "records")):(on("mem", "sim_s")) \
+	         with linespoints pt 5 title "first-touch, 512 vCPUs, 4k"
+} else {
+	set xrange [1e4:1e9]; set yrange [0.01:100]; plot NaN notitle; unset xrange; unset yrange
+} } }
 
 set title "peak resident memory"
 set ylabel "MiB"
-plot csv using (on("records", "records")):(on("records", "peak_rss_kib") / 1024) \
-         with linespoints pt 7 title "migrate, 64 vCPUs, thp", \
-     "" using (on("mem", "records")):(on("mem", "peak_rss_kib") / 1024) \
-         with linespoints pt 5 title "first-touch, 512 vCPUs, 4k", \
-     "" using (on("mem", "records")):(on("mem", "records") * 16 / 1048576.0) \
-         with lines dt 2 lc "gray" title "16 bytes per 4 KiB page"
+if (has("records") && has("mem")) {
+	plot csv using (on("records", "records")):(on("records", "peak_rss_kib") / 1024) \
+	         with linespoints pt 7 title "migrate, 64 vCPUs, thp", \
+	     "" using (on("mem", "records")):(on("mem", "peak_rss_kib") / 1024) \
+	         with linespoints pt 5 title "first-touch, 512 vCPUs, 4k", \
+	     "" using (on("mem", "records")):(on("mem", "records") * 16 / 1048576.0) \
+	         with lines dt 2 lc "gray" title "16 bytes per 4 KiB page"
+} else { if (has("records")) {
+	plot csv using (on("records", "records")):(on("records", "peak_rss_kib") / 1024) \
+	         with linespoints pt 7 title "migrate, 64 vCPUs, thp"
+} else { if (has("mem")) {
+	plot csv using (on("mem", "records")):(on("mem", "peak_rss_kib") / 1024) \
+	         with linespoints pt 5 title "first-touch, 512 vCPUs, 4k"
+} else {
+	set xrange [1e4:1e9]; set yrange [1:10000]; plot NaN notitle; unset xrange; unset yrange
+} } }
 
 set title "time per record against vCPUs (first-touch, 16 GiB, 4k)"
 set logscale x 2
@@ -47,7 +70,11 @@ set format x "%g"
 set xlabel "vCPUs"
 set ylabel "ns per record"
 set yrange [0:*]
-plot csv using (on("vcpus", "vcpus")):(on("vcpus", "ns_per_record")) \
-         with linespoints pt 7 title "first-touch"
+if (has("vcpus")) {
+	plot csv using (on("vcpus", "vcpus")):(on("vcpus", "ns_per_record")) \
+	         with linespoints pt 7 title "first-touch"
+} else {
+	set xrange [8:512]; set yrange [0:500]; plot NaN notitle
+}
 
 unset multiplot
