@@ -133,6 +133,19 @@ static void rm_dir(char *dir)
 	g_free(dir);
 }
 
+/* gen ARGS into a scratch directory and read the trace back, leaving nothing on disk. */
+static struct dump *gen_dump(const char *args)
+{
+	char *dir = tmp_dir();
+	char *path = gen(dir, args);
+	struct dump *d = load(path);
+
+	g_unlink(path);
+	g_free(path);
+	rm_dir(dir);
+	return d;
+}
+
 static const char *const small_runs[] = {
 	"startup --vcpus 4 --mem 256M --kernel-size 8M --image-size 4M",
 	"migrate --vcpus 4 --mem 512M --shared 2M --private 1M",
@@ -308,9 +321,7 @@ static void test_kptt_thp_stages(void)
 		guint n;
 	} stages[] = { { "BEFORE", 1 }, { "CREATE", 6 }, { "UPDATE", 515 }, { "ADJUST", 1025 } };
 	const uint64_t base = 0xffffa00000ULL;
-	char *dir = tmp_dir();
-	char *path = gen(dir, "kvm-page-table-test -v 2 -b 4M -s anonymous_thp");
-	struct dump *d = load(path);
+	struct dump *d = gen_dump("kvm-page-table-test -v 2 -b 4M -s anonymous_thp");
 
 	g_assert_cmpuint(d->hdr.nr_vcpus, ==, 2);
 	g_assert_cmpuint(d->hdr.nr_slots, ==, 2);
@@ -356,9 +367,6 @@ static void test_kptt_thp_stages(void)
 		}
 	}
 	dump_free(d);
-	g_unlink(path);
-	g_free(path);
-	rm_dir(dir);
 }
 
 /*
@@ -370,9 +378,7 @@ static void test_kptt_thp_stages(void)
 static void test_kptt_anonymous_touches_every_page(void)
 {
 	const uint64_t base = 0xfffffef000ULL;
-	char *dir = tmp_dir();
-	char *path = gen(dir, "kvm-page-table-test -v 1 -b 64K -s anonymous");
-	struct dump *d = load(path);
+	struct dump *d = gen_dump("kvm-page-table-test -v 1 -b 64K -s anonymous");
 	GArray *create = stage_records(d, "CREATE", 0);
 	GArray *update = stage_records(d, "UPDATE", 0);
 
@@ -389,9 +395,6 @@ static void test_kptt_anonymous_touches_every_page(void)
 	g_array_free(create, TRUE);
 	g_array_free(update, TRUE);
 	dump_free(d);
-	g_unlink(path);
-	g_free(path);
-	rm_dir(dir);
 }
 
 /*
@@ -408,9 +411,7 @@ static void test_kptt_anonymous_touches_every_page(void)
 static void test_kptt_stage1_tables_per_gib(void)
 {
 	const uint64_t base = 0xff40000000ULL;
-	char *dir = tmp_dir();
-	char *path = gen(dir, "kvm-page-table-test -v 1 -b 2G -s anonymous_hugetlb_1gb");
-	struct dump *d = load(path);
+	struct dump *d = gen_dump("kvm-page-table-test -v 1 -b 2G -s anonymous_hugetlb_1gb");
 	GArray *create = stage_records(d, "CREATE", 0);
 	GArray *update = stage_records(d, "UPDATE", 0);
 
@@ -429,9 +430,6 @@ static void test_kptt_stage1_tables_per_gib(void)
 	g_array_free(create, TRUE);
 	g_array_free(update, TRUE);
 	dump_free(d);
-	g_unlink(path);
-	g_free(path);
-	rm_dir(dir);
 }
 
 static struct dump *load_shipped(const char *name)
@@ -665,10 +663,8 @@ static void test_startup_reads_fresh_pages_before_writing(void)
 static void test_migrate_host_unmaps_only_on_request(void)
 {
 	struct dump *shipped = load_shipped("migrate.trace");
-	char *dir = tmp_dir();
-	char *path = gen(dir, "migrate --vcpus 4 --mem 512M --shared 2M --private 1M "
-			 "--host-unmaps 6");
-	struct dump *d = load(path);
+	struct dump *d = gen_dump("migrate --vcpus 4 --mem 512M --shared 2M --private 1M "
+				  "--host-unmaps 6");
 	uint64_t host_time = 0, *vcpu_time = g_new0(uint64_t, d->hdr.nr_vcpus), end = 0;
 	guint host = 0;
 
@@ -702,9 +698,6 @@ static void test_migrate_host_unmaps_only_on_request(void)
 	g_free(vcpu_time);
 	dump_free(d);
 	dump_free(shipped);
-	g_unlink(path);
-	g_free(path);
-	rm_dir(dir);
 }
 
 /*
@@ -717,9 +710,7 @@ static void test_dirty_log_phases(void)
 		"phase populate", "phase dirty-log", "dirty-log on 0",
 		"phase rebuild", "dirty-log off 0",
 	};
-	char *dir = tmp_dir();
-	char *path = gen(dir, "dirty-log --vcpus 2 --mem 64M --wss 8M --dirty-pages 10");
-	struct dump *d = load(path);
+	struct dump *d = gen_dump("dirty-log --vcpus 2 --mem 64M --wss 8M --dirty-pages 10");
 
 	assert_vmm_order(d, vmm, G_N_ELEMENTS(vmm));
 	assert_inside_memslots(d);
@@ -739,9 +730,6 @@ static void test_dirty_log_phases(void)
 		g_array_free(reb, TRUE);
 	}
 	dump_free(d);
-	g_unlink(path);
-	g_free(path);
-	rm_dir(dir);
 }
 
 /*
@@ -820,9 +808,7 @@ static void test_dlpt_thp_slices_and_passes(void)
 	};
 	static const char *const passes[] = { "populate", "dirty-1", "dirty-2" };
 	const uint64_t base = 0xffffff600000ULL, ucall = 0x500000000000ULL;
-	char *dir = tmp_dir();
-	char *path = gen(dir, "dirty-log-perf-test -s anonymous_thp -m 2 -b 4M -v 2");
-	struct dump *d = load(path);
+	struct dump *d = gen_dump("dirty-log-perf-test -s anonymous_thp -m 2 -b 4M -v 2");
 
 	g_assert_cmpuint(d->hdr.ipa_bits, ==, 48);
 	g_assert_cmpuint(d->hdr.nr_slots, ==, 2);
@@ -856,9 +842,6 @@ static void test_dlpt_thp_slices_and_passes(void)
 		}
 	}
 	dump_free(d);
-	g_unlink(path);
-	g_free(path);
-	rm_dir(dir);
 }
 
 /*
@@ -869,9 +852,7 @@ static void test_dlpt_thp_slices_and_passes(void)
 static void test_dlpt_overlap_wr_fract(void)
 {
 	const uint64_t base = 0xfffffdf000ULL;
-	char *dir = tmp_dir();
-	char *path = gen(dir, "dirty-log-perf-test -v 2 -b 64K -f 2 --overlap -i 3");
-	struct dump *d = load(path);
+	struct dump *d = gen_dump("dirty-log-perf-test -v 2 -b 64K -f 2 --overlap -i 3");
 
 	g_assert_cmpuint(d->hdr.ipa_bits, ==, 40);
 	g_assert_cmphex(d->hdr.slots[1].gpa, ==, base);
@@ -886,9 +867,6 @@ static void test_dlpt_overlap_wr_fract(void)
 		g_array_free(a, TRUE);
 	}
 	dump_free(d);
-	g_unlink(path);
-	g_free(path);
-	rm_dir(dir);
 }
 
 /* A bad option: exit 2, one message naming it, and nothing left in the directory. */
