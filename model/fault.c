@@ -243,10 +243,15 @@ static uint64_t op_topup(struct s2_vm *vm, struct s2_vcpu_model *v, struct s2_fa
 /* ... or, with THP, this 2 MiB one (mm_get_huge_zero_page()). */
 #define S2_HUGE_ZERO_PHYS	0x0000ffffffc00000ULL
 
+/* Never touched, or a first touch still clearing its page: a read installs the zero page. */
+static bool entry_still_none(enum s2_host_state state)
+{
+	return state == S2_HOST_UNTOUCHED || state == S2_HOST_POPULATING;
+}
+
 /* A write to a zero page: the copy-on-write gives it a new, zeroed small page. */
 static uint64_t cow_copy(struct s2_vm *vm, struct s2_fault *f)
 {
-	vm->c.cow_breaks++;
 	vm->c.host_pages_zeroed++;
 	vm->c.zero_bytes += PAGE_SIZE;
 	f->zeroed_bytes = PAGE_SIZE;
@@ -254,33 +259,43 @@ static uint64_t cow_copy(struct s2_vm *vm, struct s2_fault *f)
 }
 
 /*
- * A read of never-touched anonymous small-page memory: GUP without
+ * A read of never-written anonymous small-page memory: GUP without
  * FOLL_WRITE maps the shared zero page (mm/memory.c do_anonymous_page(),
- * "Use the zero-page for reads"), which stage-2 maps read-only.  A write
- * to it breaks the copy-on-write: a new zeroed page, and the MMU-notifier
- * sequence (unmap, change_pte, end) run from this vCPU's GUP.
+ * "Use the zero-page for reads"), which stage-2 maps read-only - also
+ * while a first touch is still clearing its page (it then loses, see
+ * s2_host_zero_wins()) or a copy is being made (the entry still maps the
+ * zero page).  A write to it breaks the copy-on-write: a new zeroed page,
+ * and the MMU-notifier sequence (unmap, change_pte, end) run from this
+ * vCPU's GUP.
  */
 static uint64_t gup_zero_page(struct s2_vm *vm, struct s2_fault *f, enum s2_host_state state,
 			      uint64_t key, uint64_t now)
 {
+	struct s2_host_pages *h = &vm->host[f->slot];
 	uint64_t cycles;
 
 	if (!f->write_fault) {
-		if (state == S2_HOST_UNTOUCHED)
-			s2_host_set_zero(&vm->host[f->slot], key);
+		if (entry_still_none(state))
+			s2_host_zero_wins(h, key);
 		f->writable = false;
 		f->phys = S2_ZERO_PAGE_PHYS;
 		return 0;
 	}
 	cycles = cow_copy(vm, f);
-	s2_host_set_populating(&vm->host[f->slot], key, now, now + cycles);
+	s2_host_set_copying(h, key, now, now + cycles);
+	if (state == S2_HOST_COPYING) {	/* a racing writer's copy: one of the two is freed */
+		vm->c.zero_duplicate++;
+		return cycles;
+	}
+	vm->c.cow_breaks++;
 	s2_push_notifier_cow(vm, f, f->ipa);
 	return cycles;
 }
 
 /*
  * THP memory that is read before it is written (mm/huge_memory.c @ v6.1):
- * do_huge_pmd_anonymous_page() maps the huge zero page for a read, and
+ * do_huge_pmd_anonymous_page() maps the huge zero page for a read (also
+ * while a first touch is still clearing its 2 MiB: s2_host_zero_wins()), and
  * KVM maps it as a read-only block (transparent_hugepage_adjust() only asks
  * get_user_mapping_size() for a PMD); a write splits it and copies one
  * small page, after which the unit is small pages - zero pages until each
@@ -313,8 +328,8 @@ static bool gup_thp_zero(struct s2_vm *vm, struct s2_fault *f, uint64_t hva, uin
 		s2_bitset_set(&h->split, unit);
 		f->host_small = true;
 		split_now = true;
-	} else if (!f->write_fault && s2_host_page(h, unit, now, &ready) == S2_HOST_UNTOUCHED) {
-		s2_bitset_set(&h->zero, unit);
+	} else if (!f->write_fault && entry_still_none(s2_host_page(h, unit, now, &ready))) {
+		s2_host_zero_wins(h, unit);
 		f->writable = false;
 		f->phys = S2_HUGE_ZERO_PHYS + (f->ipa & (PMD_SIZE - 1));
 		return true;
@@ -323,6 +338,7 @@ static bool gup_thp_zero(struct s2_vm *vm, struct s2_fault *f, uint64_t hva, uin
 	}
 	/* a write to a small zero page in a split unit: copy it */
 	*cycles = cow_copy(vm, f);
+	vm->c.cow_breaks++;
 	s2_bitset_set(&h->small, page);
 	if (split_now)
 		s2_push_notifier_thp_split_cow(vm, f, f->ipa);
@@ -332,26 +348,25 @@ static bool gup_thp_zero(struct s2_vm *vm, struct s2_fault *f, uint64_t hva, uin
 }
 
 /*
- * gfn_to_pfn_prot(): a resident page costs nothing beyond fault_prepare; a
- * first touch allocates and zeroes the host page.  Anonymous memory does so
- * before taking the page-table lock (mm/memory.c do_anonymous_page(),
- * mm/huge_memory.c __do_huge_pmd_anonymous_page()), so racing first touches
- * each zero a page and the losers free theirs; hugetlbfs serialises on
- * hugetlb_fault_mutex (mm/hugetlb.c hugetlb_fault()), so a racer waits.
- * Then writable: read faults while dirty logging map read-only.
+ * The host side of gfn_to_pfn_prot(): a resident page costs nothing beyond
+ * fault_prepare; a first touch allocates and zeroes the host page.
+ * Anonymous memory does so before taking the page-table lock
+ * (mm/memory.c do_anonymous_page(), mm/huge_memory.c
+ * __do_huge_pmd_anonymous_page()), so racing first touches each zero a
+ * page and the losers free theirs (OP_HOST_SET decides); hugetlbfs
+ * serialises on hugetlb_fault_mutex (mm/hugetlb.c hugetlb_fault()), so a
+ * racer waits.
  */
-static uint64_t op_gup(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
+static uint64_t host_fault(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
 {
 	const struct s2_memslot *slot = fault_slot(vm, f);
 	uint64_t host_page = s2_backing_host_page(slot->backing);
 	uint64_t key = fault_hva(slot, f->ipa) / host_page;
+	bool hugetlb = slot->backing == S2_BACKING_HUGETLB_2M ||
+		       slot->backing == S2_BACKING_HUGETLB_1G;
 	enum s2_host_state state;
 	uint64_t cycles, ready = 0;
 
-	f->mmu_seq = vm->mmu_seq;	/* "mmu_seq = kvm->mmu_notifier_seq; smp_rmb();" */
-	f->writable = !slot->readonly && !(f->logging && !f->write_fault);
-	if (slot->populated)
-		return 0;
 	if (slot->backing == S2_BACKING_THP &&
 	    gup_thp_zero(vm, f, fault_hva(slot, f->ipa), now, &cycles))
 		return cycles;
@@ -359,10 +374,9 @@ static uint64_t op_gup(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
 	if (state == S2_HOST_RESIDENT)
 		return 0;
 	if (slot->backing == S2_BACKING_4K &&
-	    (state == S2_HOST_ZERO || (state == S2_HOST_UNTOUCHED && !f->write_fault)))
+	    (!f->write_fault || state == S2_HOST_ZERO || state == S2_HOST_COPYING))
 		return gup_zero_page(vm, f, state, key, now);
-	if (state == S2_HOST_POPULATING && (slot->backing == S2_BACKING_HUGETLB_2M ||
-					    slot->backing == S2_BACKING_HUGETLB_1G))
+	if (state == S2_HOST_POPULATING && hugetlb)
 		return ready - now;
 	cycles = s2_profile_zero_cycles(vm->prof, host_page);
 	vm->c.zero_duplicate += state == S2_HOST_POPULATING;
@@ -370,7 +384,46 @@ static uint64_t op_gup(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
 	vm->c.zero_bytes += host_page;
 	f->zeroed_bytes = host_page;
 	s2_host_set_populating(&vm->host[f->slot], key, now, now + cycles);
+	if (!hugetlb) {
+		struct s2_op set = { .kind = OP_HOST_SET };
+
+		s2_fault_splice(f, &set, 1);
+	}
 	return cycles;
+}
+
+/*
+ * gfn_to_pfn_prot() after "mmu_seq = kvm->mmu_notifier_seq; smp_rmb();",
+ * then writable: read faults while dirty logging map read-only.
+ */
+static uint64_t op_gup(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
+{
+	const struct s2_memslot *slot = fault_slot(vm, f);
+
+	f->mmu_seq = vm->mmu_seq;
+	f->writable = !slot->readonly && !(f->logging && !f->write_fault);
+	if (slot->populated)
+		return 0;
+	return host_fault(vm, f, now);
+}
+
+/*
+ * The first touch's page is clear; under the page-table lock its entry
+ * goes in, unless a reader's zero page got there first
+ * (s2_host_zero_wins()): then the page is freed and GUP faults again, on
+ * the zero page this time - a copy-on-write, or for THP a split.  The
+ * sequence sampled before GUP stays, as in the kernel.
+ */
+static uint64_t op_host_set(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
+{
+	const struct s2_memslot *slot = fault_slot(vm, f);
+	uint64_t key = fault_hva(slot, f->ipa) / s2_backing_host_page(slot->backing);
+	uint64_t ready;
+
+	if (s2_host_page(&vm->host[f->slot], key, now, &ready) != S2_HOST_ZERO)
+		return 0;
+	vm->c.zero_duplicate++;
+	return host_fault(vm, f, now);
 }
 
 /* transparent_hugepage_adjust(): only PMD-sized THP, only if the block fits the memslot. */
@@ -646,6 +699,7 @@ static const uint8_t op_cost_kind[] = {
 	[OP_TOPUP] = S2_COST_PGTABLE,
 	[OP_FREE_SUBTREE] = S2_COST_PGTABLE,
 	[OP_GUP] = S2_COST_ZERO,
+	[OP_HOST_SET] = S2_COST_ZERO,
 	[OP_LOCK] = S2_COST_LOCK_WAIT,
 	[OP_DCLEAN] = S2_COST_DCACHE,
 	[OP_IINVAL] = S2_COST_ICACHE,
@@ -691,6 +745,8 @@ static uint64_t run_op(struct s2_vm *vm, uint32_t vcpu, struct s2_op *op, uint64
 		return op_topup(vm, v, f);
 	case OP_GUP:
 		return op_gup(vm, f, now);
+	case OP_HOST_SET:
+		return op_host_set(vm, f, now);
 	case OP_LOCK:
 		return op_lock(vm, vcpu, f, op, now);
 	case OP_LOCKED_PREP:

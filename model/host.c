@@ -55,20 +55,15 @@ enum s2_host_state s2_host_page(struct s2_host_pages *h, uint64_t key, uint64_t 
 
 		if (r > now) {
 			*ready = r;
-			return S2_HOST_POPULATING;
+			return s2_bitset_test(&h->cow, key) ? S2_HOST_COPYING : S2_HOST_POPULATING;
 		}
 		return S2_HOST_RESIDENT;
 	}
 	return s2_bitset_test(&h->zero, key) ? S2_HOST_ZERO : S2_HOST_UNTOUCHED;
 }
 
-void s2_host_set_zero(struct s2_host_pages *h, uint64_t key)
-{
-	s2_bitset_set(&h->zero, key);
-}
-
 /* Resident from @ready on; a racing populator that finishes first wins. */
-void s2_host_set_populating(struct s2_host_pages *h, uint64_t key, uint64_t now, uint64_t ready)
+static bool populate(struct s2_host_pages *h, uint64_t key, uint64_t now, uint64_t ready)
 {
 	uint64_t old;
 
@@ -77,9 +72,41 @@ void s2_host_set_populating(struct s2_host_pages *h, uint64_t key, uint64_t now,
 	s2_bitset_set(&h->resident, key);
 	old = s2_u64map_get(&h->inflight, key);
 	if (old && old <= ready)
-		return;
+		return false;
 	s2_u64map_put(&h->inflight, key, ready);
 	fifo_push(h, key, ready);
+	return true;
+}
+
+/*
+ * A first touch.  Only never-touched keys get here, and a key that was
+ * once copied stays resident, so no stale copy mark can be on it.
+ */
+void s2_host_set_populating(struct s2_host_pages *h, uint64_t key, uint64_t now, uint64_t ready)
+{
+	populate(h, key, now, ready);
+}
+
+/* A copy of the zero page: until @ready the entry still maps the zero page. */
+void s2_host_set_copying(struct s2_host_pages *h, uint64_t key, uint64_t now, uint64_t ready)
+{
+	if (populate(h, key, now, ready))
+		s2_bitset_set(&h->cow, key);
+}
+
+/*
+ * A read fault that finds the host entry still none installs the zero page,
+ * even while a first touch is clearing its new page: that writer's
+ * set_pte_at() then finds the entry taken and frees its page
+ * (mm/memory.c do_anonymous_page(), mm/huge_memory.c
+ * __do_huge_pmd_anonymous_page() @ v6.1: "if (!pte_none(*vmf->pte))" /
+ * "if (unlikely(!pmd_none(*vmf->pmd)))", goto release).
+ */
+void s2_host_zero_wins(struct s2_host_pages *h, uint64_t key)
+{
+	s2_bitset_clear(&h->resident, key);
+	s2_u64map_remove(&h->inflight, key);
+	s2_bitset_set(&h->zero, key);
 }
 
 void s2_host_pages_free(struct s2_host_pages *h)
@@ -88,6 +115,7 @@ void s2_host_pages_free(struct s2_host_pages *h)
 	s2_bitset_free(&h->zero);
 	s2_bitset_free(&h->split);
 	s2_bitset_free(&h->small);
+	s2_bitset_free(&h->cow);
 	s2_u64map_free(&h->inflight);
 	g_free(h->fifo);
 }

@@ -31,6 +31,7 @@ enum s2_op_kind {
 	OP_PREPARE,		/* vma_pagesize: before the lock */
 	OP_TOPUP,		/* memcache top-up */
 	OP_GUP,			/* gfn_to_pfn_prot(): populate the host page */
+	OP_HOST_SET,		/* the first touch's set_pte_at(), once its page is clear */
 	OP_LOCK,
 	OP_LOCKED_PREP,		/* THP adjust, prot, abort-site CMOs */
 	OP_WALK,
@@ -140,7 +141,8 @@ struct s2_lock {
 enum s2_host_state {
 	S2_HOST_UNTOUCHED,
 	S2_HOST_ZERO,		/* read but never written: the shared zero page */
-	S2_HOST_POPULATING,	/* being allocated and zeroed until *ready */
+	S2_HOST_POPULATING,	/* first touch: a page being zeroed until *ready, entry still none */
+	S2_HOST_COPYING,	/* copy-on-write of the zero page until *ready, entry still zero */
 	S2_HOST_RESIDENT,
 };
 
@@ -149,6 +151,7 @@ struct s2_host_pages {
 	struct s2_bitset zero;		/* small pages reading the zero page; THP: huge zero PMDs */
 	struct s2_bitset split;		/* THP: 2 MiB units split into small pages */
 	struct s2_bitset small;		/* THP: 4 KiB pages copied in split units */
+	struct s2_bitset cow;		/* in flight as a copy-on-write, not a first touch */
 	struct s2_u64map inflight;	/* index -> cycle it is ready, while being populated */
 	struct inflight *fifo;	/* the same, in the order they expire */
 	uint32_t fifo_head, fifo_len, fifo_cap;
@@ -156,8 +159,9 @@ struct s2_host_pages {
 
 enum s2_host_state s2_host_page(struct s2_host_pages *h, uint64_t key, uint64_t now,
 				uint64_t *ready);
-void s2_host_set_zero(struct s2_host_pages *h, uint64_t key);
 void s2_host_set_populating(struct s2_host_pages *h, uint64_t key, uint64_t now, uint64_t ready);
+void s2_host_set_copying(struct s2_host_pages *h, uint64_t key, uint64_t now, uint64_t ready);
+void s2_host_zero_wins(struct s2_host_pages *h, uint64_t key);
 void s2_host_pages_free(struct s2_host_pages *h);
 
 struct s2_break {
