@@ -273,6 +273,75 @@ static void test_broken_profile(void)
 	g_free(want);
 }
 
+/*
+ * Issue 4, point 1: every value of a shipped profile names its source.  The
+ * comment above a key starts with its tag - M measured, D derived, A
+ * assumed (calibration.md §0), or "kernel" for a value the kernel's code
+ * fixes; a key without a comment of its own shares the one above it.
+ */
+static gboolean has_source_tag(const char *comment)
+{
+	static const char *const tags[] = { "M", "D", "A", "kernel" };
+	const char *c = comment + strspn(comment, "# \t\n");
+	size_t len = strcspn(c, " :,\t\n");
+
+	for (size_t i = 0; i < G_N_ELEMENTS(tags); i++)
+		if (len == strlen(tags[i]) && !strncmp(c, tags[i], len))
+			return TRUE;
+	return FALSE;
+}
+
+static void check_profile_tags(const char *path)
+{
+	GKeyFile *kf = g_key_file_new();
+	char **groups;
+
+	g_assert_true(g_key_file_load_from_file(kf, path, G_KEY_FILE_KEEP_COMMENTS, NULL));
+	groups = g_key_file_get_groups(kf, NULL);
+	for (char **g = groups; *g; g++) {
+		char **keys = g_key_file_get_keys(kf, *g, NULL, NULL);
+		gboolean tagged = FALSE;
+
+		for (char **k = keys; *k; k++) {
+			char *comment = g_key_file_get_comment(kf, *g, *k, NULL);
+
+			if (comment && *comment)
+				tagged = has_source_tag(comment);
+			if (!tagged)
+				g_test_message("%s: [%s] %s has no M/D/A/kernel tag", path, *g, *k);
+			g_assert_true(tagged);
+			g_free(comment);
+		}
+		g_strfreev(keys);
+	}
+	g_strfreev(groups);
+	g_key_file_free(kf);
+}
+
+static void test_shipped_profiles_name_sources(void)
+{
+	char *dir = s2_data_path("model/profiles");
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	guint n = 0;
+
+	g_assert_nonnull(d);
+	while ((name = g_dir_read_name(d))) {
+		char *path;
+
+		if (!g_str_has_suffix(name, ".ini"))
+			continue;
+		path = g_build_filename(dir, name, NULL);
+		check_profile_tags(path);
+		g_free(path);
+		n++;
+	}
+	g_assert_cmpuint(n, >=, 3);	/* kunpeng920, neoverse-n1, graviton3 */
+	g_assert_false(has_source_tag("# assumed, no tag"));
+	g_dir_close(d);
+	g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -287,5 +356,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/model/abort-vs-handler/hugetlb-1g", test_hugetlb_1g_cleans);
 	g_test_add_func("/model/mmio/never-mapped", test_mmio_never_mapped);
 	g_test_add_func("/model/profile/broken-value-names-file-line-key", test_broken_profile);
+	g_test_add_func("/model/profile/shipped-values-name-their-source", test_shipped_profiles_name_sources);
 	return g_test_run();
 }
