@@ -353,7 +353,7 @@ static bool gup_thp_zero(struct s2_vm *vm, struct s2_fault *f, uint64_t hva, uin
  * Anonymous memory does so before taking the page-table lock
  * (mm/memory.c do_anonymous_page(), mm/huge_memory.c
  * __do_huge_pmd_anonymous_page()), so racing first touches each zero a
- * page and the losers free theirs (OP_HOST_SET decides); hugetlbfs
+ * page and the losers free theirs (entry_lost() decides); hugetlbfs
  * serialises on hugetlb_fault_mutex (mm/hugetlb.c hugetlb_fault()), so a
  * racer waits.
  */
@@ -384,11 +384,7 @@ static uint64_t host_fault(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
 	vm->c.zero_bytes += host_page;
 	f->zeroed_bytes = host_page;
 	s2_host_set_populating(&vm->host[f->slot], key, now, now + cycles);
-	if (!hugetlb) {
-		struct s2_op set = { .kind = OP_HOST_SET };
-
-		s2_fault_splice(f, &set, 1);
-	}
+	f->entry_pending = !hugetlb;
 	return cycles;
 }
 
@@ -410,19 +406,35 @@ static uint64_t op_gup(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
 /*
  * The first touch's page is clear; under the page-table lock its entry
  * goes in, unless a reader's zero page got there first
- * (s2_host_zero_wins()): then the page is freed and GUP faults again, on
- * the zero page this time - a copy-on-write, or for THP a split.  The
- * sequence sampled before GUP stays, as in the kernel.
+ * (s2_host_zero_wins()).  Checked at the fault's next shared step, the
+ * mmu_lock, which is when the clear ends (the prelock what-if cleans
+ * first), so that a first touch costs no extra event.
  */
-static uint64_t op_host_set(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
+static bool entry_lost(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
 {
 	const struct s2_memslot *slot = fault_slot(vm, f);
 	uint64_t key = fault_hva(slot, f->ipa) / s2_backing_host_page(slot->backing);
 	uint64_t ready;
 
-	if (s2_host_page(&vm->host[f->slot], key, now, &ready) != S2_HOST_ZERO)
-		return 0;
+	f->entry_pending = false;
+	return s2_host_page(&vm->host[f->slot], key, now, &ready) == S2_HOST_ZERO;
+}
+
+/*
+ * The lost first touch frees its page and GUP faults again, on the zero
+ * page this time - a copy-on-write, or for THP a split.  This step becomes
+ * that second pass of GUP (and is charged as one); its notifier steps go
+ * in front of the lock, taken again after them.  The sequence sampled
+ * before GUP stays, as in the kernel.
+ */
+static uint64_t refault_on_zero_page(struct s2_vm *vm, struct s2_fault *f, struct s2_op *lock,
+				     uint64_t now)
+{
+	struct s2_op again = *lock;
+
 	vm->c.zero_duplicate++;
+	lock->kind = OP_GUP;
+	s2_fault_splice(f, &again, 1);
 	return host_fault(vm, f, now);
 }
 
@@ -699,7 +711,6 @@ static const uint8_t op_cost_kind[] = {
 	[OP_TOPUP] = S2_COST_PGTABLE,
 	[OP_FREE_SUBTREE] = S2_COST_PGTABLE,
 	[OP_GUP] = S2_COST_ZERO,
-	[OP_HOST_SET] = S2_COST_ZERO,
 	[OP_LOCK] = S2_COST_LOCK_WAIT,
 	[OP_DCLEAN] = S2_COST_DCACHE,
 	[OP_IINVAL] = S2_COST_ICACHE,
@@ -745,9 +756,9 @@ static uint64_t run_op(struct s2_vm *vm, uint32_t vcpu, struct s2_op *op, uint64
 		return op_topup(vm, v, f);
 	case OP_GUP:
 		return op_gup(vm, f, now);
-	case OP_HOST_SET:
-		return op_host_set(vm, f, now);
 	case OP_LOCK:
+		if (f->entry_pending && entry_lost(vm, f, now))
+			return refault_on_zero_page(vm, f, op, now);
 		return op_lock(vm, vcpu, f, op, now);
 	case OP_LOCKED_PREP:
 		return op_locked_prep(vm, f);

@@ -31,7 +31,6 @@ enum s2_op_kind {
 	OP_PREPARE,		/* vma_pagesize: before the lock */
 	OP_TOPUP,		/* memcache top-up */
 	OP_GUP,			/* gfn_to_pfn_prot(): populate the host page */
-	OP_HOST_SET,		/* the first touch's set_pte_at(), once its page is clear */
 	OP_LOCK,
 	OP_LOCKED_PREP,		/* THP adjust, prot, abort-site CMOs */
 	OP_WALK,
@@ -87,6 +86,7 @@ struct s2_fault {
 	bool write_fault, exec_fault;
 	bool writable, force_pte, logging;
 	bool host_small;		/* THP backing: the host maps this page with a PTE */
+	bool entry_pending;		/* a first touch's page is clear: its set_pte_at() is next */
 	bool lock_write, aborted;
 	bool exclusive;			/* a flush or a notifier: always the write side */
 	bool completes;			/* done when the steps are: no access to retry */
