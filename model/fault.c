@@ -406,7 +406,8 @@ static uint64_t op_gup(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
 /*
  * The first touch's page is clear; under the page-table lock its entry
  * goes in, unless a reader's zero page got there first
- * (s2_host_zero_wins()).  Checked at the fault's next shared step, the
+ * (s2_host_zero_wins()) - and perhaps another writer's copy of it is
+ * already under way.  Checked at the fault's next shared step, the
  * mmu_lock, which is when the clear ends (the prelock what-if cleans
  * first), so that a first touch costs no extra event.
  */
@@ -414,10 +415,12 @@ static bool entry_lost(struct s2_vm *vm, struct s2_fault *f, uint64_t now)
 {
 	const struct s2_memslot *slot = fault_slot(vm, f);
 	uint64_t key = fault_hva(slot, f->ipa) / s2_backing_host_page(slot->backing);
+	enum s2_host_state state;
 	uint64_t ready;
 
 	f->entry_pending = false;
-	return s2_host_page(&vm->host[f->slot], key, now, &ready) == S2_HOST_ZERO;
+	state = s2_host_page(&vm->host[f->slot], key, now, &ready);
+	return state == S2_HOST_ZERO || state == S2_HOST_COPYING;
 }
 
 /*
