@@ -73,7 +73,7 @@ struct wl_trace {
 	const struct wl_params *p;
 	GRand *rng;
 	struct s2_writer *writer;
-	GArray *pending;	/* struct wl_access of the current barrier interval */
+	GArray **pending;	/* per clock (below): its records of the current barrier interval */
 	/* per vCPU, then the host's clock at [nr_vcpus]: time since the last barrier */
 	uint64_t *clock;
 	uint64_t *last;		/* the same clocks' time of their last written record */
