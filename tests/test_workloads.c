@@ -658,7 +658,8 @@ static void test_startup_reads_fresh_pages_before_writing(void)
  * six host unmaps, caused by migration or KSM, each one 2 MiB THP of the hot
  * set (kernel text and data, page cache) aligned, placed at or before the
  * end of the run on the host clock, and nothing else changes kind; without
- * the option (the shipped trace) there is no host record.
+ * the option (the shipped trace) there is no host record.  The host's
+ * records sit among the vCPUs' in time order (emit.c merges the clocks).
  */
 static void test_migrate_host_unmaps_only_on_request(void)
 {
@@ -666,7 +667,8 @@ static void test_migrate_host_unmaps_only_on_request(void)
 	struct dump *d = gen_dump("migrate --vcpus 4 --mem 512M --shared 2M --private 1M "
 				  "--host-unmaps 6");
 	uint64_t host_time = 0, *vcpu_time = g_new0(uint64_t, d->hdr.nr_vcpus), end = 0;
-	guint host = 0;
+	uint64_t prev = 0;
+	guint host = 0, vmm = 0;
 
 	for (guint i = 0; i < shipped->recs->len; i++) {
 		g_assert_false(s2_rec_is_host(rec(shipped, i)));
@@ -677,14 +679,19 @@ static void test_migrate_host_unmaps_only_on_request(void)
 		const struct s2_record *r = rec(d, i);
 
 		g_assert_true(r->vcpu == S2_VCPU_VMM || s2_rec_is_access(r) || s2_rec_is_host(r));
+		vmm += r->vcpu == S2_VCPU_VMM;
 		if (s2_rec_is_access(r)) {
 			vcpu_time[r->vcpu] += r->delta;
 			end = MAX(end, vcpu_time[r->vcpu]);
+			g_assert_cmpuint(vcpu_time[r->vcpu], >=, prev);
+			prev = vcpu_time[r->vcpu];
 		}
 		if (!s2_rec_is_host(r))
 			continue;
 		host++;
 		host_time += r->delta;
+		g_assert_cmpuint(host_time, >=, prev);	/* merged in time order */
+		prev = host_time;
 		g_assert_cmpuint(r->kind, ==, S2_REC_HOST_UNMAP);
 		g_assert_true(r->arg == S2_UNMAP_MIGRATION || r->arg == S2_UNMAP_KSM);
 		g_assert_cmphex(r->size, ==, 2 << 20);
@@ -694,6 +701,7 @@ static void test_migrate_host_unmaps_only_on_request(void)
 			      (r->ipa >= 0x48000000 && r->ipa < 0x50000000));
 	}
 	g_assert_cmpuint(host, ==, 6);
+	g_assert_cmpuint(vmm, ==, 1);	/* one barrier: the clocks never restart */
 	g_assert_cmpuint(host_time, <=, end);
 	g_free(vcpu_time);
 	dump_free(d);
