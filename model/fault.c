@@ -276,7 +276,7 @@ static uint64_t gup_zero_page(struct s2_vm *vm, struct s2_fault *f, enum s2_host
 
 	if (!f->write_fault) {
 		if (entry_still_none(state))
-			s2_host_zero_wins(h, key);
+			s2_host_zero_wins(h, key, state);
 		f->writable = false;
 		f->phys = S2_ZERO_PAGE_PHYS;
 		return 0;
@@ -306,6 +306,7 @@ static bool gup_thp_zero(struct s2_vm *vm, struct s2_fault *f, uint64_t hva, uin
 {
 	struct s2_host_pages *h = &vm->host[f->slot];
 	uint64_t unit = hva / PMD_SIZE, page = hva / PAGE_SIZE, ready;
+	enum s2_host_state state;
 	bool split_now = false;
 
 	*cycles = 0;
@@ -328,8 +329,9 @@ static bool gup_thp_zero(struct s2_vm *vm, struct s2_fault *f, uint64_t hva, uin
 		s2_bitset_set(&h->split, unit);
 		f->host_small = true;
 		split_now = true;
-	} else if (!f->write_fault && entry_still_none(s2_host_page(h, unit, now, &ready))) {
-		s2_host_zero_wins(h, unit);
+	} else if (!f->write_fault &&
+		   entry_still_none(state = s2_host_page(h, unit, now, &ready))) {
+		s2_host_zero_wins(h, unit, state);
 		f->writable = false;
 		f->phys = S2_HUGE_ZERO_PHYS + (f->ipa & (PMD_SIZE - 1));
 		return true;

@@ -102,10 +102,12 @@ void s2_host_set_copying(struct s2_host_pages *h, uint64_t key, uint64_t now, ui
  * __do_huge_pmd_anonymous_page() @ v6.1: "if (!pte_none(*vmf->pte))" /
  * "if (unlikely(!pmd_none(*vmf->pmd)))", goto release).
  */
-void s2_host_zero_wins(struct s2_host_pages *h, uint64_t key)
+void s2_host_zero_wins(struct s2_host_pages *h, uint64_t key, enum s2_host_state state)
 {
-	s2_bitset_clear(&h->resident, key);
-	s2_u64map_remove(&h->inflight, key);
+	if (state == S2_HOST_POPULATING) {	/* only then is there a writer to undo */
+		s2_bitset_clear(&h->resident, key);
+		s2_u64map_remove(&h->inflight, key);
+	}
 	s2_bitset_set(&h->zero, key);
 }
 

@@ -161,7 +161,7 @@ enum s2_host_state s2_host_page(struct s2_host_pages *h, uint64_t key, uint64_t 
 				uint64_t *ready);
 void s2_host_set_populating(struct s2_host_pages *h, uint64_t key, uint64_t now, uint64_t ready);
 void s2_host_set_copying(struct s2_host_pages *h, uint64_t key, uint64_t now, uint64_t ready);
-void s2_host_zero_wins(struct s2_host_pages *h, uint64_t key);
+void s2_host_zero_wins(struct s2_host_pages *h, uint64_t key, enum s2_host_state state);
 void s2_host_pages_free(struct s2_host_pages *h);
 
 struct s2_break {
